@@ -1,0 +1,39 @@
+"""Contract of `filtered_movies_incremental` and of its validated CSV: one row per rated movie."""
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from imdb_assets.contracts import checks as _checks  # noqa: F401  (registers genres_within)
+from imdb_assets.contracts.raw_imdb import TCONST_PATTERN
+from imdb_assets.contracts.vocabulary import IMDB_GENRES
+
+
+class FilteredMovies(pa.DataFrameModel):
+    """Rated movies with a title and genres; `last_modified` is the snapshot date the row came from."""
+
+    tconst: Series[str] = pa.Field(str_matches=TCONST_PATTERN, unique=True)
+    primaryTitle: Series[str] = pa.Field(str_length={"min_value": 1})
+    originalTitle: Series[str] = pa.Field(nullable=True)
+    isAdult: Series[pd.Int64Dtype] = pa.Field(isin=[0, 1])
+    startYear: Series[pd.Int64Dtype] = pa.Field(nullable=True, in_range={"min_value": 1850, "max_value": 2100})
+    endYear: Series[pd.Int64Dtype] = pa.Field(nullable=True)
+    runtimeMinutes: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0)
+    genres: Series[str] = pa.Field(genres_within={"allowed": list(IMDB_GENRES)})
+    averageRating: Series[float] = pa.Field(in_range={"min_value": 1.0, "max_value": 10.0})
+    numVotes: Series[pd.Int64Dtype] = pa.Field(ge=0)
+    last_modified: Series[str] = pa.Field(str_matches=r"^\d{4}-\d{2}-\d{2}$")
+
+    class Config:
+        strict = True
+        ordered = True
+        coerce = True
+
+
+def movie_columns() -> list[str]:
+    return list(FilteredMovies.to_schema().columns)
+
+
+def csv_dtypes() -> dict[str, str]:
+    """pandas dtypes to read the CSV with, taken from the contract."""
+    return {name: str(column.dtype) for name, column in FilteredMovies.to_schema().columns.items()}

@@ -1,0 +1,28 @@
+"""The one place where the code location's definitions are assembled."""
+
+from dagster import Definitions, in_process_executor, load_assets_from_modules
+
+from imdb_assets.dataset import assets as dataset_assets
+from imdb_assets.features import assets as feature_assets
+from imdb_assets.ingest import assets as ingest_assets
+from imdb_assets.model import assets as model_assets
+from imdb_assets.resources.environments import resources_for_env
+from imdb_assets.settings import current_env
+from imdb_assets.transform import assets as transform_assets
+
+ALL_ASSETS = load_assets_from_modules([ingest_assets, transform_assets, dataset_assets, feature_assets, model_assets])
+ALL_ASSET_CHECKS = []
+
+
+def build_definitions(env: str | None = None, source: str | None = None) -> Definitions:
+    env = env or current_env()
+    return Definitions(
+        assets=ALL_ASSETS,
+        asset_checks=ALL_ASSET_CHECKS,
+        resources=resources_for_env(env, source),
+        # The local DuckDB file allows one writer: run steps one after another in one process.
+        executor=in_process_executor if env == "local" else None,
+    )
+
+
+defs = build_definitions()

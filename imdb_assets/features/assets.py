@@ -1,0 +1,41 @@
+"""Prepared features, read from the versioned dataset by its DVC md5."""
+
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+from dagster import Config, MetadataValue, Output, asset
+
+from imdb_assets.contracts.features import MovieFeatures
+from imdb_assets.contracts.movies import csv_dtypes
+from imdb_assets.features.prepare import prepare_features
+from imdb_assets.resources.dataset_repository import DatasetRepository, DatasetVersion
+
+
+class FeaturesConfig(Config):
+    rating_threshold: float = 5.0
+
+
+@asset(group_name="features", kinds={"pandas", "parquet"}, io_manager_key="parquet_io_manager")
+def movie_features(config: FeaturesConfig, movies_dataset: DatasetVersion, dataset_repository: DatasetRepository) -> Output[pd.DataFrame]:
+    """Cleaned title, genre list, label (`averageRating >= rating_threshold`) and a train/test split by a
+    hash of tconst, from the exact dataset version DVC recorded."""
+    with tempfile.TemporaryDirectory(prefix="imdb-dataset-") as tmp:
+        csv_path = dataset_repository.materialize_version(movies_dataset.md5, Path(tmp) / "movies.csv")
+        movies = pd.read_csv(csv_path, dtype=csv_dtypes(), keep_default_na=False, na_values=[""])
+    features = MovieFeatures.validate(prepare_features(movies, config.rating_threshold))
+    counts = features.groupby("split")["label"].agg(["count", "mean"])
+    return Output(
+        features,
+        metadata={
+            "dagster/row_count": len(features),
+            "dataset_version": movies_dataset.md5,
+            "rating_threshold": config.rating_threshold,
+            "positive_share": float(features["label"].mean()),
+            "splits": MetadataValue.md(
+                "| split | rows | positive share |\n|---|---|---|\n"
+                + "\n".join(f"| {split} | {int(row['count'])} | {row['mean']:.3f} |" for split, row in counts.iterrows())
+            ),
+        },
+    )

@@ -1,0 +1,49 @@
+"""Raw IMDb tables in the warehouse, one daily partition per snapshot date."""
+
+
+from datetime import date
+
+from dagster import AssetExecutionContext, AssetSpec, DataVersion, MaterializeResult, MetadataValue, multi_asset
+
+from imdb_assets.contracts.raw_imdb import RAW_FILES
+from imdb_assets.ingest.load import ingest_snapshot
+from imdb_assets.partitions import snapshot_partitions
+from imdb_assets.resources.imdb_source import ImdbSource
+from imdb_assets.resources.warehouse import Warehouse, raw_table_name
+
+
+def raw_asset_key(file_name: str) -> str:
+    return f"raw_{raw_table_name(file_name)}"
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(
+            raw_asset_key(file_name),
+            group_name="ingest",
+            description=f"IMDb's `{file_name}`, one partition per snapshot date, in the warehouse table "
+            f"`raw.{raw_table_name(file_name)}`.",
+            kinds={"duckdb"},
+        )
+        for file_name in RAW_FILES
+    ],
+    partitions_def=snapshot_partitions,
+    can_subset=False,
+)
+def raw_imdb_tables(context: AssetExecutionContext, imdb_source: ImdbSource, warehouse: Warehouse):
+    """Load one IMDb snapshot: both files are validated against their contracts before any write, then
+    the snapshot date is replaced in both raw tables in one transaction (reloading a date replaces it)."""
+    snapshot_date = date.fromisoformat(context.partition_key)
+    result = ingest_snapshot(imdb_source.location, snapshot_date, warehouse)
+    for file_name, staged in result.staged.items():
+        yield MaterializeResult(
+            asset_key=raw_asset_key(file_name),
+            data_version=DataVersion(staged.source_sha256[:16]),
+            metadata={
+                "dagster/row_count": result.rows_loaded[file_name],
+                "snapshot_date": snapshot_date.isoformat(),
+                "source": MetadataValue.url(staged.source_uri) if staged.source_uri.startswith("http") else MetadataValue.path(staged.source_uri),
+                "source_sha256": staged.source_sha256,
+                "table": f"raw.{raw_table_name(file_name)}",
+            },
+        )

@@ -1,0 +1,30 @@
+"""The Dagster instance that lives under IMDB_ASSETS_HOME (telemetry and the welcome pop-up off)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dagster import DagsterInstance
+
+INSTANCE_YAML = """\
+telemetry:
+  enabled: false
+nux:
+  enabled: false
+"""
+
+
+def prepare_dagster_home(dagster_home: Path) -> Path:
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config = dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(INSTANCE_YAML)
+    return dagster_home
+
+
+def local_instance(dagster_home: Path) -> DagsterInstance:
+    """DAGSTER_HOME if the user set one, else the instance under IMDB_ASSETS_HOME."""
+    if os.environ.get("DAGSTER_HOME"):
+        return DagsterInstance.get()
+    return DagsterInstance.from_config(str(prepare_dagster_home(dagster_home)))

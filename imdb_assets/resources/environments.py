@@ -1,0 +1,37 @@
+"""The resource set of each environment; which one is used is decided by imdb_assets/settings.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dagster import FilesystemIOManager
+
+from imdb_assets.resources.dataset_repository import DatasetRepository
+from imdb_assets.resources.imdb_source import ImdbSource
+from imdb_assets.resources.lake import LocalFolderLake
+from imdb_assets.resources.model_store import ModelStoreResource
+from imdb_assets.resources.parquet_io import LocalParquetIOManager
+from imdb_assets.resources.warehouse import DuckDBWarehouse
+from imdb_assets.settings import LocalPaths, current_env, imdb_source, local_paths
+from imdb_assets.transform.project import dbt_resource
+
+
+def local_resources(paths: LocalPaths, source: str) -> dict[str, Any]:
+    """Everything on one machine, under one home folder: DuckDB, folders, a folder DVC remote."""
+    return {
+        "imdb_source": ImdbSource(location=source),
+        "warehouse": DuckDBWarehouse(path=str(paths.warehouse)),
+        "dbt": dbt_resource(),
+        "lake": LocalFolderLake(root=str(paths.lake)),
+        "dataset_repository": DatasetRepository(repo_dir=str(paths.data_dir), remote_url=str(paths.dvc_remote)),
+        "model_store": ModelStoreResource(root=str(paths.models_dir)),
+        "io_manager": FilesystemIOManager(base_dir=str(paths.home / "io")),
+        "parquet_io_manager": LocalParquetIOManager(base_dir=str(paths.features_dir)),
+    }
+
+
+def resources_for_env(env: str | None = None, source: str | None = None) -> dict[str, Any]:
+    env = env or current_env()
+    if env == "local":
+        return local_resources(local_paths(), source or imdb_source())
+    raise NotImplementedError(f"environment {env!r} is not implemented yet")

@@ -1,0 +1,35 @@
+"""An IO manager that stores DataFrame assets as Parquet files (local folder)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+from dagster import ConfigurableIOManager, InputContext, OutputContext
+
+
+class LocalParquetIOManager(ConfigurableIOManager):
+    base_dir: str
+
+    def _path(self, asset_key_path: list[str]) -> Path:
+        return Path(self.base_dir).joinpath(*asset_key_path).with_suffix(".parquet")
+
+    def handle_output(self, context: OutputContext, obj: pd.DataFrame) -> None:
+        path = self._path(context.asset_key.path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        os.close(fd)
+        try:
+            obj.to_parquet(tmp_name, index=False)
+            os.replace(tmp_name, path)
+        finally:
+            Path(tmp_name).unlink(missing_ok=True)
+        context.add_output_metadata({"path": str(path)})
+
+    def load_input(self, context: InputContext) -> pd.DataFrame:
+        path = self._path(context.asset_key.path)
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: {context.asset_key.to_user_string()} has not been materialized")
+        return pd.read_parquet(path)

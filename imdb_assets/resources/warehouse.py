@@ -1,0 +1,176 @@
+"""The warehouse: raw IMDb tables as daily-partitioned snapshots, and extraction of the filtered movies.
+
+`Warehouse` is the interface the assets and the sensor use; `DuckDBWarehouse` is the local implementation
+(one DuckDB file). The production implementation (BigQuery) fulfils the same methods.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from dagster import ConfigurableResource
+
+from imdb_assets.contracts.sql_checks import column_types, quote_ident
+from imdb_assets.contracts.raw_imdb import RAW_FILES
+
+RAW_SCHEMA = "raw"
+FILTERED_MOVIES_TABLE = "filtered_movies_incremental"
+
+
+def raw_table_name(file_name: str) -> str:
+    """`title.basics.tsv.gz` -> `title_basics`."""
+    return file_name.removesuffix(".tsv.gz").replace(".", "_")
+
+
+@dataclass(frozen=True)
+class PartitionInfo:
+    table: str
+    snapshot_date: date
+    rows: int
+    last_modified: datetime
+
+
+class WarehouseBusyError(RuntimeError):
+    """Another process holds the warehouse's write lock."""
+
+
+class Warehouse(ConfigurableResource):
+    """What the pipeline needs from a warehouse, whatever the engine."""
+
+    def replace_snapshot(self, snapshot_date: date, parquet_by_file: Mapping[str, Path], source_sha256: Mapping[str, str]) -> dict[str, int]:
+        """Atomically replace one snapshot date of every raw table with the given Parquet files."""
+        raise NotImplementedError
+
+    def list_partitions(self) -> list[PartitionInfo]:
+        raise NotImplementedError
+
+    def read_filtered_movies(self) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def count_rows(self, table: str, snapshot_date: date | None = None) -> int:
+        raise NotImplementedError
+
+    def model_row_counts(self, table: str, window_start: date, window_end: date) -> dict[str, int]:
+        """Rows in a dbt model, and how many of them the run for [window_start, window_end) merged."""
+        raise NotImplementedError
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment variables the dbt profile reads to reach this warehouse."""
+        raise NotImplementedError
+
+
+class DuckDBWarehouse(Warehouse):
+    """A DuckDB file. DuckDB allows one writer at a time, so connections are short and retried."""
+
+    path: str
+    lock_timeout_seconds: float = 30.0
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        if read_only and not Path(self.path).exists():
+            raise FileNotFoundError(f"{self.path}: warehouse does not exist yet (ingest a snapshot first)")
+        deadline = time.monotonic() + self.lock_timeout_seconds
+        delay = 0.05
+        while True:
+            try:
+                con = duckdb.connect(self.path, read_only=read_only)
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusyError(f"{self.path}: warehouse is locked by another process") from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def _ensure_raw_tables(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+        for file_name, model in RAW_FILES.items():
+            columns = ", ".join(f"{quote_ident(n)} {t}" for n, t in column_types(model).items())
+            con.execute(
+                f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{raw_table_name(file_name)} (snapshot_date DATE NOT NULL, {columns})"
+            )
+        # DuckDB has no partition metadata of its own: record each load (what BigQuery's
+        # INFORMATION_SCHEMA.PARTITIONS gives in production).
+        con.execute(
+            f"""CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.partition_loads (
+                table_name VARCHAR, snapshot_date DATE, rows BIGINT, source_sha256 VARCHAR,
+                loaded_at TIMESTAMPTZ, PRIMARY KEY (table_name, snapshot_date))"""
+        )
+
+    def replace_snapshot(self, snapshot_date, parquet_by_file, source_sha256):
+        loaded: dict[str, int] = {}
+        now = datetime.now(timezone.utc)
+        with self.connect() as con:
+            self._ensure_raw_tables(con)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for file_name, parquet_path in parquet_by_file.items():
+                    table = f"{RAW_SCHEMA}.{raw_table_name(file_name)}"
+                    con.execute(f"DELETE FROM {table} WHERE snapshot_date = ?", [snapshot_date])
+                    con.execute(
+                        f"INSERT INTO {table} BY NAME SELECT ?::DATE AS snapshot_date, * FROM read_parquet(?)",
+                        [snapshot_date, str(parquet_path)],
+                    )
+                    rows = con.execute(f"SELECT count(*) FROM {table} WHERE snapshot_date = ?", [snapshot_date]).fetchone()[0]
+                    con.execute(
+                        f"INSERT OR REPLACE INTO {RAW_SCHEMA}.partition_loads VALUES (?, ?, ?, ?, ?)",
+                        [raw_table_name(file_name), snapshot_date, rows, source_sha256[file_name], now],
+                    )
+                    loaded[file_name] = rows
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+        return loaded
+
+    def list_partitions(self) -> list[PartitionInfo]:
+        if not Path(self.path).exists():
+            return []
+        with self.connect(read_only=True) as con:
+            exists = con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = 'partition_loads'",
+                [RAW_SCHEMA],
+            ).fetchone()[0]
+            if not exists:
+                return []
+            rows = con.execute(
+                f"SELECT table_name, snapshot_date, rows, loaded_at FROM {RAW_SCHEMA}.partition_loads ORDER BY snapshot_date, table_name"
+            ).fetchall()
+        return [PartitionInfo(t, d, n, m) for t, d, n, m in rows]
+
+    def count_rows(self, table: str, snapshot_date: date | None = None) -> int:
+        with self.connect(read_only=True) as con:
+            if snapshot_date is None:
+                return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            return con.execute(f"SELECT count(*) FROM {table} WHERE snapshot_date = ?", [snapshot_date]).fetchone()[0]
+
+    def read_filtered_movies(self) -> pd.DataFrame:
+        with self.connect(read_only=True) as con:
+            return con.execute(
+                f"SELECT * EXCLUDE (last_modified), strftime(last_modified, '%Y-%m-%d') AS last_modified "
+                f"FROM main.{FILTERED_MOVIES_TABLE} ORDER BY tconst"
+            ).df()
+
+    def model_row_counts(self, table, window_start, window_end):
+        with self.connect(read_only=True) as con:
+            total, merged = con.execute(
+                f"SELECT count(*), count_if(last_modified >= ? AND last_modified < ?) FROM main.{quote_ident(table)}",
+                [window_start, window_end],
+            ).fetchone()
+        return {"dagster/row_count": total, "rows_merged_this_run": merged}
+
+    def dbt_env(self) -> dict[str, str]:
+        return {"IMDB_ASSETS_DUCKDB_PATH": str(Path(self.path).resolve())}

@@ -1,0 +1,83 @@
+"""The one place where the environment is chosen.
+
+`IMDB_ASSETS_ENV` selects `local` (default: DuckDB, folders, offline) or `prod` (BigQuery, GCS, k8s).
+All local state lives under one folder, `IMDB_ASSETS_HOME`, so two homes never interfere.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
+DBT_PROJECT_DIR = REPO_DIR / "dbt_project"
+BUNDLED_SAMPLE_DIR = PACKAGE_DIR / "ingest" / "sample"
+IMDB_DATASETS_URL = "https://datasets.imdbws.com/"
+
+ENVIRONMENTS = ("local", "prod")
+
+
+def current_env() -> str:
+    env = os.environ.get("IMDB_ASSETS_ENV", "local").strip().lower() or "local"
+    if env not in ENVIRONMENTS:
+        raise ValueError(f"IMDB_ASSETS_ENV={env!r} is not one of {', '.join(ENVIRONMENTS)}")
+    return env
+
+
+@dataclass(frozen=True)
+class LocalPaths:
+    """Where every piece of local state lives, derived from one home folder."""
+
+    home: Path
+
+    @property
+    def warehouse(self) -> Path:
+        return self.home / "warehouse" / "imdb.duckdb"
+
+    @property
+    def data_dir(self) -> Path:
+        """The DVC repository: `raw/filtered_movies_incremental.csv` and its `.dvc` file live here."""
+        return self.home / "data"
+
+    @property
+    def movies_csv(self) -> Path:
+        return self.data_dir / "raw" / "filtered_movies_incremental.csv"
+
+    @property
+    def dvc_remote(self) -> Path:
+        return self.home / "dvc-remote"
+
+    @property
+    def lake(self) -> Path:
+        return self.home / "lake"
+
+    @property
+    def features_dir(self) -> Path:
+        return self.home / "features"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+
+def imdb_home() -> Path:
+    return Path(os.environ.get("IMDB_ASSETS_HOME", ".imdb_assets")).expanduser().resolve()
+
+
+def local_paths() -> LocalPaths:
+    return LocalPaths(imdb_home())
+
+
+def imdb_source() -> str:
+    """Folder or base URL holding title.basics.tsv.gz and title.ratings.tsv.gz (default: bundled sample)."""
+    return os.environ.get("IMDB_ASSETS_SOURCE", "") or str(BUNDLED_SAMPLE_DIR)
+
+
+def rating_threshold() -> float:
+    return float(os.environ.get("IMDB_ASSETS_RATING_THRESHOLD", "5"))
