@@ -3,7 +3,7 @@
 
 from datetime import date
 
-from dagster import AssetExecutionContext, AssetSpec, DataVersion, MaterializeResult, MetadataValue, multi_asset
+from dagster import AssetExecutionContext, BackfillPolicy, AssetSpec, DataVersion, MaterializeResult, MetadataValue, multi_asset
 
 from imdb_assets.contracts.raw_imdb import RAW_FILES
 from imdb_assets.ingest.load import ingest_snapshot
@@ -28,6 +28,8 @@ def raw_asset_key(file_name: str) -> str:
         for file_name in RAW_FILES
     ],
     partitions_def=snapshot_partitions,
+    # One source folder holds one snapshot: each date is its own load.
+    backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=1),
     can_subset=False,
 )
 def raw_imdb_tables(context: AssetExecutionContext, imdb_source: ImdbSource, warehouse: Warehouse):

@@ -69,17 +69,17 @@ _T = {t: i for i, t in enumerate(TITLE_TYPES)}
 # title type: (share of all titles, share rated, mean rating, median votes, runtime mean, sd, min, max,
 #              runtime null share, start-year null share, year scale (larger = older titles))
 _TYPE_TABLE: dict[str, tuple[float, float, float, float, float, float, int, int, float, float, float]] = {
-    "tvEpisode": (0.652, 0.075, 7.3, 12, 38, 16, 3, 180, 0.70, 0.07, 11),
-    "short": (0.095, 0.150, 6.8, 12, 11, 8, 1, 45, 0.35, 0.02, 30),
+    "tvEpisode": (0.663, 0.060, 7.3, 12, 38, 16, 3, 180, 0.70, 0.07, 14),
+    "short": (0.125, 0.120, 6.8, 12, 11, 8, 1, 45, 0.35, 0.02, 30),
     "movie": (0.072, 0.700, 6.2, 90, 96, 22, 40, 320, 0.15, 0.02, 28),
-    "video": (0.031, 0.170, 6.5, 15, 62, 30, 5, 240, 0.50, 0.02, 14),
-    "tvSeries": (0.028, 0.380, 6.9, 40, 42, 15, 5, 180, 0.55, 0.02, 16),
-    "tvMovie": (0.016, 0.380, 6.3, 35, 86, 14, 40, 200, 0.25, 0.02, 24),
-    "tvMiniSeries": (0.007, 0.350, 7.0, 40, 52, 18, 10, 200, 0.45, 0.02, 14),
-    "tvSpecial": (0.0065, 0.300, 6.8, 20, 62, 28, 5, 240, 0.40, 0.02, 16),
-    "tvShort": (0.0015, 0.250, 6.9, 10, 9, 6, 1, 40, 0.40, 0.02, 30),
-    "videoGame": (0.004, 0.400, 6.8, 30, 0, 0, 0, 0, 1.00, 0.02, 12),
-    "tvPilot": (0.0005, 0.200, 6.5, 10, 40, 15, 5, 120, 0.50, 0.02, 20),
+    "video": (0.045, 0.170, 6.5, 15, 62, 30, 5, 240, 0.50, 0.02, 14),
+    "tvSeries": (0.040, 0.330, 6.9, 40, 42, 15, 5, 180, 0.55, 0.02, 16),
+    "tvMovie": (0.025, 0.330, 6.3, 35, 86, 14, 40, 200, 0.25, 0.02, 24),
+    "tvMiniSeries": (0.010, 0.350, 7.0, 40, 52, 18, 10, 200, 0.45, 0.02, 14),
+    "tvSpecial": (0.0095, 0.300, 6.8, 20, 62, 28, 5, 240, 0.40, 0.02, 16),
+    "tvShort": (0.0035, 0.250, 6.9, 10, 9, 6, 1, 40, 0.40, 0.02, 30),
+    "videoGame": (0.006, 0.400, 6.8, 30, 0, 0, 0, 0, 1.00, 0.02, 12),
+    "tvPilot": (0.001, 0.200, 6.5, 10, 40, 15, 5, 120, 0.50, 0.02, 20),
 }
 _TYPE_SHARE = np.array([_TYPE_TABLE[t][0] for t in TITLE_TYPES])
 _TYPE_SHARE = _TYPE_SHARE / _TYPE_SHARE.sum()
@@ -110,14 +110,15 @@ _GENRE_TABLE: dict[str, tuple[float, float, float]] = {
 }  # fmt: skip
 _GENRE_WEIGHT_FILM = np.array([_GENRE_TABLE[g][0] for g in IMDB_GENRES])
 _GENRE_WEIGHT_TV = np.array([_GENRE_TABLE[g][1] for g in IMDB_GENRES])
-_GENRE_EFFECT = np.array([_GENRE_TABLE[g][2] for g in IMDB_GENRES])
+_GENRE_EFFECT = 1.3 * np.array([_GENRE_TABLE[g][2] for g in IMDB_GENRES])
 
 # rating model: latent z = genre effect + word effect + noise (sd ~1); rating = 10 - exp(a_type - B * z)
-_WORD_SD = 0.50  # sd of the summed per-word effects of a title
-_NOISE_SD = 0.80
-_GENRE_CENTER = 0.12  # typical genre effect, subtracted so z is roughly centred
-_Z_SD = float(np.sqrt(_WORD_SD**2 + _NOISE_SD**2 + 0.16))
-_B = 0.30
+_WORD_SD = 0.40  # sd of the summed per-word effects of a title
+_NOISE_SD = 0.85
+_GENRE_CENTER = 0.15  # typical genre effect, subtracted so z is roughly centred
+_Z_SD = float(np.sqrt(_WORD_SD**2 + _NOISE_SD**2 + 0.20))
+_B = 0.33
+_FEW_VOTES_SD = 1.6  # extra rating noise sd (in stars) at 1 vote, shrinking with sqrt(votes)
 _A = np.log(10.0 - _MEAN_RATING) - _B**2 / 2
 
 _ARTICLES = ("The", "The", "The", "The", "The", "The", "The", "A", "My", "Our")
@@ -280,8 +281,8 @@ def write_next_day(from_dir: Path, out_dir: Path, change_rate: float = 0.01, see
     first_types = np.maximum(old_types[first], 0)
     first_genre_effect = _genre_effect_of_strings(old["genres"].take(pa.array(first)))
     z = (first_genre_effect - _GENRE_CENTER + rng.normal(0.0, _Z_SD, len(first))) / _Z_SD
-    first_r10 = _rating10(z, first_types)
     first_votes = 5 + np.floor(rng.lognormal(np.log(3.0), 1.0, len(first))).astype(np.int64)
+    first_r10 = _rating10(z, first_types, rng.standard_normal(len(first)) * _FEW_VOTES_SD / np.sqrt(first_votes))
 
     # new titles, numbered after the highest tconst so far
     n_new = round(change_rate / 2 * n_old)
@@ -496,11 +497,11 @@ def _generate_titles(rng: np.random.Generator, world: _World, first_id: int, n: 
     rt = ttype[r_idx]
     latent = genre_effect[r_idx] - _GENRE_CENTER + _WORD_SD * word_term[r_idx]
     z = (latent + rng.normal(0.0, _NOISE_SD, len(r_idx))) / _Z_SD
-    r10 = _rating10(z, rt)
-    log_votes = _LOG_MEDIAN_VOTES[rt] + 1.9 * rng.standard_normal(len(r_idx)) + 0.35 * z
+    log_votes = _LOG_MEDIAN_VOTES[rt] + 2.0 * rng.standard_normal(len(r_idx)) + 0.35 * z
     if fresh:
         log_votes -= 2.5
     votes = np.minimum(5 + np.floor(np.exp(log_votes)), MAX_VOTES).astype(np.int64)
+    r10 = _rating10(z, rt, rng.standard_normal(len(r_idx)) * _FEW_VOTES_SD / np.sqrt(votes))
 
     # ---- the lines
     columns = [
@@ -522,9 +523,9 @@ def _generate_titles(rng: np.random.Generator, world: _World, first_id: int, n: 
     )
 
 
-def _rating10(z: np.ndarray, types: np.ndarray) -> np.ndarray:
+def _rating10(z: np.ndarray, types: np.ndarray, jitter: np.ndarray | float = 0.0) -> np.ndarray:
     """averageRating * 10 from a latent z (sd ~1): left-skewed, mean by title type, within 1.0-10.0."""
-    rating = 10.0 - np.exp(_A[types] - _B * z)
+    rating = 10.0 - np.exp(_A[types] - _B * z) + jitter
     return np.clip(np.rint(rating * 10), 10, 100).astype(np.int16)
 
 

@@ -1,0 +1,31 @@
+"""Materialize parts of the graph in a test's home, the way `imdb-assets run` does."""
+
+from pathlib import Path
+
+from dagster import AssetKey, DagsterInstance, materialize
+
+from imdb_assets.definitions import ALL_ASSETS, build_definitions
+from imdb_assets.pipeline_run import DOWNSTREAM, RAW_AND_DBT
+
+
+def materialize_snapshot(source: Path, partition_key: str, instance: DagsterInstance | None = None, raise_on_error: bool = True):
+    defs = build_definitions(source=str(source))
+    return materialize(
+        ALL_ASSETS,
+        selection=[AssetKey(k) for k in RAW_AND_DBT],
+        partition_key=partition_key,
+        resources=defs.resources,
+        instance=instance,
+        raise_on_error=raise_on_error,
+    )
+
+
+def materialize_downstream(instance: DagsterInstance | None = None, raise_on_error: bool = True):
+    defs = build_definitions()
+    return materialize(
+        ALL_ASSETS,
+        selection=[AssetKey(k) for k in DOWNSTREAM],
+        resources=defs.resources,
+        instance=instance,
+        raise_on_error=raise_on_error,
+    )
