@@ -1,8 +1,6 @@
 """Malformed IMDb files fail with one actionable line and leave every earlier output intact."""
 
-import gzip
 import hashlib
-import shutil
 from pathlib import Path
 
 import duckdb

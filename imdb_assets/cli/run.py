@@ -1,4 +1,4 @@
-"""`imdb-assets`: run the pipeline, ingest a snapshot, and ask the model (one-line errors, non-zero exit)."""
+"""`imdb-assets run` (the whole graph in this process) and `imdb-assets ingest` (raw partitions only)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,8 @@ import contextlib
 import json
 import sys
 import warnings
-from datetime import date, datetime, timezone
 
-
-def _snapshot_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"snapshot date {text!r} is not YYYY-MM-DD") from None
-
-
-def _today() -> date:
-    return datetime.now(timezone.utc).date()
+from imdb_assets.cli.arguments import snapshot_date, today
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -33,7 +23,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
         warnings.simplefilter("ignore", category=BetaWarning)
         summary = run_pipeline(
-            args.snapshot_date or _today(),
+            args.snapshot_date or today(),
             args.source or imdb_source(),
             local_instance(paths.dagster_home),
             log_level="DEBUG" if args.verbose else "WARNING",
@@ -65,58 +55,16 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_predict(args: argparse.Namespace) -> int:
-    from imdb_assets.model.store import LocalModelStore
-    from imdb_assets.serving.predictor import predict
-    from imdb_assets.settings import local_paths
-
-    model = LocalModelStore(local_paths().models_dir).load()
-    prediction = predict(model, args.title, args.genres)
-    answer = {"label": prediction.label, "probability": round(prediction.probability, 6), "model_version": prediction.model_version}
-    if args.json:
-        print(json.dumps(answer))
-    else:
-        verdict = "will enjoy" if prediction.label else "will not enjoy"
-        print(f"{verdict} ({prediction.probability:.1%}, threshold {prediction.threshold:.2f}, model {prediction.model_version})")
-    if prediction.unknown_genres:
-        print(f"note: genres unknown to the model were ignored: {', '.join(prediction.unknown_genres)}", file=sys.stderr)
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="imdb-assets", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-
+def register(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser("run", help="ingest a snapshot and materialize the whole asset graph in this process")
     run.add_argument("--source", help="folder or base URL holding IMDb's .tsv.gz files (default: bundled sample)")
-    run.add_argument("--snapshot-date", type=_snapshot_date, help="partition to load (default: today, UTC)")
+    run.add_argument("--snapshot-date", type=snapshot_date, help="partition to load (default: today, UTC)")
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.add_argument("--verbose", action="store_true", help="show Dagster's event log")
     run.set_defaults(handler=_cmd_run)
 
     ingest = commands.add_parser("ingest", help="load one snapshot into the warehouse's raw tables only")
     ingest.add_argument("--source", required=True, help="folder or base URL holding IMDb's .tsv.gz files")
-    ingest.add_argument("--snapshot-date", type=_snapshot_date, required=True)
+    ingest.add_argument("--snapshot-date", type=snapshot_date, required=True)
     ingest.add_argument("--json", action="store_true")
     ingest.set_defaults(handler=_cmd_ingest)
-
-    predict = commands.add_parser("predict", help="will a viewer enjoy this movie? (uses the latest model)")
-    predict.add_argument("--title", required=True)
-    predict.add_argument("--genres", default="", help="comma-separated, e.g. Comedy,Drama")
-    predict.add_argument("--json", action="store_true")
-    predict.set_defaults(handler=_cmd_predict)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return args.handler(args)
-    except (ValueError, RuntimeError, FileNotFoundError) as exc:
-        # Errors from the pipeline are written to be read: one line, what and where.
-        print(f"imdb-assets {args.command}: error: {exc}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
