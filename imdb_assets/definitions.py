@@ -1,6 +1,6 @@
 """The one place where the code location's definitions are assembled."""
 
-from dagster import Definitions, in_process_executor, load_assets_from_modules
+from dagster import Definitions, in_process_executor, load_asset_checks_from_modules, load_assets_from_modules
 
 from imdb_assets.dataset import assets as dataset_assets
 from imdb_assets.features import assets as feature_assets
@@ -10,8 +10,9 @@ from imdb_assets.resources.environments import resources_for_env
 from imdb_assets.settings import current_env
 from imdb_assets.transform import assets as transform_assets
 
-ALL_ASSETS = load_assets_from_modules([ingest_assets, transform_assets, dataset_assets, feature_assets, model_assets])
-ALL_ASSET_CHECKS = []
+AREA_MODULES = [ingest_assets, transform_assets, dataset_assets, feature_assets, model_assets]
+ALL_ASSETS = load_assets_from_modules(AREA_MODULES)
+ALL_ASSET_CHECKS = load_asset_checks_from_modules(AREA_MODULES)
 
 
 def build_definitions(env: str | None = None, source: str | None = None) -> Definitions:

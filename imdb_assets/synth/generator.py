@@ -19,7 +19,6 @@ seed) -- and of the title type, so a title+genres classifier can learn something
 
 from __future__ import annotations
 
-import gzip
 import os
 import struct
 import time
@@ -223,7 +222,7 @@ def write_snapshot(out_dir: Path, titles: int = 8000, seed: int = 0) -> Snapshot
     n_chunks = -(-titles // CHUNK_ROWS)
     with ThreadPoolExecutor(_workers()) as pool, ThreadPoolExecutor(_workers()) as gen_pool:
         with _AtomicFiles(out_dir) as files:
-            basics = _ParallelGzip(files.temp(BASICS_FILE), level, pool)
+            basics = files.gzip(BASICS_FILE, level, pool)
             basics.add(_header(BASICS_COLUMNS))
             for part in _ordered_map(gen_pool, chunk, range(n_chunks)):
                 basics.add(part.body)
@@ -231,7 +230,7 @@ def write_snapshot(out_dir: Path, titles: int = 8000, seed: int = 0) -> Snapshot
                 rated_movies += part.rated_movies
             basics.close()
             merged = _Ratings.concat(ratings)
-            _write_ratings(files.temp(RATINGS_FILE), merged, level, pool)
+            _write_ratings(files.gzip(RATINGS_FILE, level, pool), merged)
     return SnapshotSummary(out_dir, titles, len(merged), rated_movies, time.perf_counter() - t0)
 
 
@@ -250,76 +249,76 @@ def write_next_day(from_dir: Path, out_dir: Path, change_rate: float = 0.01, see
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng([seed, _TAG_NEXT_DAY])
     world = _World.from_seed(seed)
-
-    header, body = _read_gzip_body(from_dir / BASICS_FILE)
-    if header.rstrip("\r\n").split("\t") != list(BASICS_COLUMNS):
-        raise ValueError(f"{from_dir / BASICS_FILE}: unexpected header {header!r}")
-    old = _parse_tsv(body, BASICS_COLUMNS, ["tconst", "titleType", "genres"], {})
-    old_ids = _tconst_ids(old["tconst"])
-    n_old = len(old_ids)
-    old_types = _type_codes(old["titleType"])
     old_ratings = _read_ratings(from_dir / RATINGS_FILE)
-    level = _compress_level(n_old)
+    level = 1 if (from_dir / BASICS_FILE).stat().st_size >= _LEVEL1_FROM_BYTES else 6
 
-    # existing ratings: more votes for ~change_rate of them, and a rating that drifts less the more votes
-    n_rated_old = len(old_ratings)
-    changed = _sample_without_replacement(rng, np.ones(n_rated_old), round(change_rate * n_rated_old))
-    votes = old_ratings.votes.copy()
-    r10 = old_ratings.r10.copy()
-    v = votes[changed].astype(np.float64)
-    added = 1 + np.floor(v * rng.lognormal(np.log(0.02), 1.0, len(changed)))
-    new_votes = np.minimum(v + added, MAX_VOTES)
-    drift = rng.normal(0.0, 1.0, len(changed)) * np.maximum(0.05, 1.6 / np.sqrt(new_votes))
-    r10[changed] = np.clip(np.rint(r10[changed] + 10 * drift), 10, 100).astype(np.int16)
-    votes[changed] = new_votes.astype(np.int64)
+    with ThreadPoolExecutor(_workers()) as pool, _AtomicFiles(out_dir) as files:
+        # the old basics go through unchanged, recompressed while they are being decompressed
+        basics = files.gzip(BASICS_FILE, level, pool)
+        raw = _read_gzip(from_dir / BASICS_FILE, sink=basics.add)
+        header_end = raw.find(b"\n") + 1
+        header = bytes(raw[:header_end]).decode("utf-8")
+        if header.rstrip("\r\n").split("\t") != list(BASICS_COLUMNS):
+            raise ValueError(f"{from_dir / BASICS_FILE}: unexpected header {header!r}")
+        if len(raw) and raw[-1] != 0x0A:
+            basics.add(b"\n")
+        old = _parse_tsv(memoryview(raw)[header_end:], BASICS_COLUMNS, ["tconst", "titleType", "genres"], {})
+        del raw
+        old_ids = _tconst_ids(old["tconst"])
+        old_types = _type_codes(old["titleType"])
+        n_old = len(old_ids)
 
-    # first ratings for some unrated titles, likelier for the types IMDb users rate most
-    unrated = ~np.isin(old_ids, old_ratings.ids, assume_unique=False)
-    n_first = round(change_rate * n_rated_old / 4)
-    weights = np.where(unrated, _RATED_SHARE[np.maximum(old_types, 0)] * (old_types >= 0), 0.0)
-    first = np.sort(_sample_without_replacement(rng, weights, n_first))
-    first_types = np.maximum(old_types[first], 0)
-    first_genre_effect = _genre_effect_of_strings(old["genres"].take(pa.array(first)))
-    z = (first_genre_effect - _GENRE_CENTER + rng.normal(0.0, _Z_SD, len(first))) / _Z_SD
-    first_votes = 5 + np.floor(rng.lognormal(np.log(3.0), 1.0, len(first))).astype(np.int64)
-    first_r10 = _rating10(z, first_types, rng.standard_normal(len(first)) * _FEW_VOTES_SD / np.sqrt(first_votes))
+        # new titles, numbered after the highest tconst so far
+        n_new = round(change_rate / 2 * n_old)
+        max_id = int(old_ids.max()) if n_old else 0
 
-    # new titles, numbered after the highest tconst so far
-    n_new = round(change_rate / 2 * n_old)
-    max_id = int(old_ids.max()) if n_old else 0
+        def chunk(chunk_no: int) -> _Chunk:
+            start = chunk_no * CHUNK_ROWS
+            chunk_rng = np.random.default_rng([seed, _TAG_NEXT_DAY_CHUNK, chunk_no])
+            n = min(CHUNK_ROWS, n_new - start)
+            return _generate_titles(chunk_rng, world, first_id=max_id + 1 + start, n=n, fresh=True)
 
-    def chunk(chunk_no: int) -> _Chunk:
-        start = chunk_no * CHUNK_ROWS
-        chunk_rng = np.random.default_rng([seed, _TAG_NEXT_DAY_CHUNK, chunk_no])
-        n = min(CHUNK_ROWS, n_new - start)
-        return _generate_titles(chunk_rng, world, first_id=max_id + 1 + start, n=n, fresh=True)
+        with ThreadPoolExecutor(_workers()) as gen_pool:
+            new_parts = []
+            for part in _ordered_map(gen_pool, chunk, range(-(-n_new // CHUNK_ROWS))):
+                basics.add(part.body)
+                new_parts.append(part)
+        basics.close()
 
-    with ThreadPoolExecutor(_workers()) as gen_pool:
-        new_parts = list(_ordered_map(gen_pool, chunk, range(-(-n_new // CHUNK_ROWS))))
+        # existing ratings: more votes for ~change_rate of them, and a rating that drifts less the more votes
+        n_rated_old = len(old_ratings)
+        changed = _sample_without_replacement(rng, np.ones(n_rated_old), round(change_rate * n_rated_old))
+        votes = old_ratings.votes.copy()
+        r10 = old_ratings.r10.copy()
+        v = votes[changed].astype(np.float64)
+        added = 1 + np.floor(v * rng.lognormal(np.log(0.02), 1.0, len(changed)))
+        new_votes = np.minimum(v + added, MAX_VOTES)
+        drift = rng.normal(0.0, 1.0, len(changed)) * np.maximum(0.05, 1.6 / np.sqrt(new_votes))
+        r10[changed] = np.clip(np.rint(r10[changed] + 10 * drift), 10, 100).astype(np.int16)
+        votes[changed] = np.maximum(new_votes, votes[changed]).astype(np.int64)
 
-    old_tconst = old_ratings.tconst if old_ratings.tconst is not None else _format_tconst(old_ratings.ids)
-    first_tconst = old["tconst"].take(pa.array(first))
-    merged = _Ratings.concat(
-        [
-            _Ratings(old_ratings.ids, r10, votes, pa.chunked_array([old_tconst]).combine_chunks()),
-            _Ratings(old_ids[first], first_r10, first_votes, pa.chunked_array([first_tconst]).combine_chunks()),
-            *[p.ratings for p in new_parts],
-        ]
-    ).sorted()
-    movie_ids = np.concatenate([old_ids[old_types == _MOVIE], *[p.movie_ids for p in new_parts]])
-    rated_movies = int(np.isin(merged.ids, movie_ids).sum())
+        # first ratings for some unrated titles, likelier for the types IMDb users rate most
+        unrated = ~np.isin(old_ids, old_ratings.ids)
+        n_first = round(change_rate * n_rated_old / 4)
+        weights = np.where(unrated & (old_types >= 0), _RATED_SHARE[np.maximum(old_types, 0)], 0.0)
+        first = np.sort(_sample_without_replacement(rng, weights, n_first))
+        first_types = old_types[first]
+        first_genre_effect = _genre_effect_of_strings(old["genres"].take(pa.array(first)))
+        z = (first_genre_effect - _GENRE_CENTER + rng.normal(0.0, _Z_SD, len(first))) / _Z_SD
+        first_votes = 5 + np.floor(rng.lognormal(np.log(3.0), 1.0, len(first))).astype(np.int64)
+        jitter = rng.standard_normal(len(first)) * _FEW_VOTES_SD / np.sqrt(first_votes)
+        first_r10 = _rating10(z, first_types, jitter)
 
-    with ThreadPoolExecutor(max_workers=_workers()) as pool:
-        with _AtomicFiles(out_dir) as files:
-            basics = _ParallelGzip(files.temp(BASICS_FILE), level, pool)
-            basics.add(header.encode("utf-8"))
-            basics.add(body)
-            if len(body) and body[-1] != 0x0A:
-                basics.add(b"\n")
-            for p in new_parts:
-                basics.add(p.body)
-            basics.close()
-            _write_ratings(files.temp(RATINGS_FILE), merged, level, pool)
+        merged = _Ratings.concat(
+            [
+                _Ratings(old_ratings.ids, r10, votes, old_ratings.tconst),
+                _Ratings(old_ids[first], first_r10, first_votes, old["tconst"].take(pa.array(first))),
+                *[p.ratings for p in new_parts],
+            ]
+        ).sorted()
+        movie_ids = np.concatenate([old_ids[old_types == _MOVIE], *[p.movie_ids for p in new_parts]])
+        rated_movies = int(np.isin(merged.ids, movie_ids).sum())
+        _write_ratings(files.gzip(RATINGS_FILE, level, pool), merged)
     return SnapshotSummary(out_dir, n_old + n_new, len(merged), rated_movies, time.perf_counter() - t0)
 
 
@@ -669,8 +668,7 @@ def _rating_strings(r10: np.ndarray) -> pa.Array:
     )
 
 
-def _write_ratings(path: Path, ratings: _Ratings, level: int, pool: ThreadPoolExecutor) -> None:
-    out = _ParallelGzip(path, level, pool)
+def _write_ratings(out: _ParallelGzip, ratings: _Ratings) -> None:
     out.add(_header(RATINGS_COLUMNS))
     tconst = ratings.tconst if ratings.tconst is not None else _format_tconst(ratings.ids)
     step = CHUNK_ROWS * 2
@@ -693,14 +691,27 @@ def _write_ratings(path: Path, ratings: _Ratings, level: int, pool: ThreadPoolEx
 # --------------------------------------------------------------------------------------------------
 
 
-def _read_gzip_body(path: Path) -> tuple[str, memoryview]:
-    """The header line and the rest of a gzipped text file (all gzip members)."""
+def _read_gzip(path: Path, sink=None) -> bytes:
+    """The decompressed content of a gzip file (all members), passing each decompressed block to `sink`."""
+    parts: list[bytes] = []
+    d = zlib.decompressobj(wbits=31)
+    in_member = False
     with open(path, "rb") as f:
-        raw = gzip.decompress(f.read())
-    nl = raw.find(b"\n")
-    if nl < 0:
-        return raw.decode("utf-8"), memoryview(b"")
-    return raw[: nl + 1].decode("utf-8"), memoryview(raw)[nl + 1 :]
+        while block := f.read(1 << 20):
+            while block:
+                in_member = True
+                out = d.decompress(block)
+                if out:
+                    parts.append(out)
+                    if sink is not None:
+                        sink(out)
+                block = b""
+                if d.eof:  # another gzip member may follow
+                    block, in_member = d.unused_data, False
+                    d = zlib.decompressobj(wbits=31)
+    if in_member:
+        raise ValueError(f"{path}: truncated gzip file")
+    return b"".join(parts)
 
 
 def _parse_tsv(body: memoryview, columns: tuple[str, ...], include: list[str], types: dict) -> dict[str, pa.Array]:
@@ -731,11 +742,13 @@ def _type_codes(types: pa.Array) -> np.ndarray:
 
 
 def _read_ratings(path: Path) -> _Ratings:
-    header, body = _read_gzip_body(path)
+    raw = _read_gzip(path)
+    header_end = raw.find(b"\n") + 1
+    header = raw[:header_end].decode("utf-8")
     if header.rstrip("\r\n").split("\t") != list(RATINGS_COLUMNS):
         raise ValueError(f"{path}: unexpected header {header!r}")
     cols = _parse_tsv(
-        body, RATINGS_COLUMNS, list(RATINGS_COLUMNS), {"averageRating": pa.float64(), "numVotes": pa.int64()}
+        memoryview(raw)[header_end:], RATINGS_COLUMNS, list(RATINGS_COLUMNS), {"averageRating": pa.float64(), "numVotes": pa.int64()}
     )
     r10 = np.rint(pc.fill_null(cols["averageRating"], 1.0).to_numpy() * 10).astype(np.int16)
     votes = pc.fill_null(cols["numVotes"], 0).to_numpy().astype(np.int64)
@@ -778,9 +791,13 @@ def _ordered_map(pool: ThreadPoolExecutor, fn, items, ahead: int | None = None):
             fut.cancel()
 
 
+_LEVEL1_FROM_TITLES = 1_000_000
+_LEVEL1_FROM_BYTES = 12 << 20  # a compressed title.basics of about a million titles
+
+
 def _compress_level(titles: int) -> int:
     """Level 6 (gzip's default) for small snapshots, level 1 from a million titles (speed first)."""
-    return 6 if titles < 1_000_000 else 1
+    return 6 if titles < _LEVEL1_FROM_TITLES else 1
 
 
 def _deflate_piece(data: memoryview, level: int) -> bytes:
@@ -801,6 +818,7 @@ class _ParallelGzip:
         self._crc = 0
         self._size = 0
         self._max_pending = 4 * pool._max_workers
+        self.closed = False
 
     def add(self, data: bytes | memoryview | pa.Buffer) -> None:
         view = memoryview(data).cast("B")
@@ -818,10 +836,12 @@ class _ParallelGzip:
         self._f.write(b"\x03\x00")  # final empty fixed-Huffman block
         self._f.write(struct.pack("<II", self._crc & 0xFFFFFFFF, self._size & 0xFFFFFFFF))
         self._f.close()
+        self.closed = True
 
     def abort(self) -> None:
         for fut in self._pending:
             fut.cancel()
+        self._pending.clear()
         self._f.close()
 
 
@@ -831,20 +851,26 @@ class _AtomicFiles:
     def __init__(self, out_dir: Path):
         self._dir = out_dir
         self._temps: dict[str, Path] = {}
+        self._writers: list[_ParallelGzip] = []
 
-    def temp(self, name: str) -> Path:
+    def gzip(self, name: str, level: int, pool: ThreadPoolExecutor) -> _ParallelGzip:
         path = self._dir / f".{name}.tmp-{os.getpid()}"
         self._temps[name] = path
-        return path
+        writer = _ParallelGzip(path, level, pool)
+        self._writers.append(writer)
+        return writer
 
     def __enter__(self) -> _AtomicFiles:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
+            assert all(w.closed for w in self._writers), "a gzip writer was not closed"
             for name, path in self._temps.items():
                 os.replace(path, self._dir / name)
         else:
+            for writer in self._writers:
+                writer.abort()
             for path in self._temps.values():
                 try:
                     path.unlink()
