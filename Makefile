@@ -35,7 +35,7 @@ test-fast: $(STAMP)
 
 ## Regenerate the bundled IMDb-format sample with the synthetic generator.
 sample: $(STAMP)
-	$(BIN)/python -m imdb_assets.synth --out imdb_assets/ingest/sample --titles 40000 --seed 7
+	$(BIN)/python -m imdb_assets.synth --out imdb_assets/ingest/sample --titles 50000 --seed 7
 
 clean:
 	rm -rf $(IMDB_ASSETS_HOME)

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import os
 import struct
+import tempfile
 import time
 import zlib
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 import pyarrow as pa
@@ -132,8 +134,7 @@ _SEQUELS = (
 _TRAILING_ARTICLES = (", The", ", The", ", The", ", A")
 
 # content words, most frequent first (sampled with Zipf-like weights); each gets a hidden effect
-_WORDS = tuple(
-    """
+_WORDS_TEXT = """
 Love Night Man Life Day World Story Girl Time Home Death Dream Blood Dark Last Christmas House Heart Game
 Road City Little Secret Black Life's Return Big New Lost Woman King Summer Family Street War Light Red
 Queen Blue White Devil Sun Angel Moon Golden Wild Death's Boy Lady School Party Fire Water Kill Star
@@ -151,7 +152,7 @@ Snake Fish Spider Butterfly Rose Flower Tree Stone Gold Silver Diamond Iron Stee
 Letters Book Books Film Picture Photograph Camera Mirror Clock Key Box Gift Treasure Map Code Number
 Zero One Two Three Seven Ten Hundred Thousand Million 2 7 13 21 100 1917 1984 2001 9/11 24 Amélie Déjà
 Vu Noël Señor Mañana Über Fiancé Naïve Résumé Zoë Piñata Crème Jalapeño São Paulo Côte México Zürich
-Don't Can't Won't Ain't It's Nobody's Devil's Father's Mother's O'Brien Hell's 'Til Ol' Rock 'n' Roll
+Don't Can't Won't Ain't It's Nobody's Devil's Father's Mother's O'Brien Hell's 'Til Ol' Rock'n'Roll
 Mr. Mrs. Dr. St. Jr. Now! Why? Help! Stop! Go! Wow! "Bob" "Happy" "Weird" Mother-in-Law Blue-Eyed
 Long-Distance Half-Life Jack Sarah Johnny Mary Billy Lucy Max Anna Charlie Emma Frank Rosa Harry Ali
 Tokyo Paris London Berlin Rome Vegas Texas Brooklyn Hollywood Chicago Mumbai Cairo Havana Alaska Africa
@@ -165,20 +166,19 @@ Agent Mission Operation Project Protocol Experiment Evidence Verdict Trial Case 
 Chronicles Tales Tale Adventures Saga Odyssey Quest Voyage Show Live Concert Tour Special Awards Night's
 Weekend Holiday Vacation Birthday Anniversary Reunion Funeral Honeymoon Divorce Marriage Baby Babies
 Kids Teen Teens Girls Boys Women Men People Ladies Gentlemen Brothers Sisters Daughters Sons Mothers
-""".split()
-)
+"""
+_WORDS = tuple(dict.fromkeys(_WORDS_TEXT.split()))  # de-duplicated, in order of first appearance
 # foreign words for an originalTitle that differs from the primary (English) title
 _FOREIGN_ARTICLES = ("La", "Le", "Les", "El", "Los", "Die", "Der", "Das", "Il", "O", "Den", "De")
-_FOREIGN_WORDS = tuple(
-    """
+_FOREIGN_TEXT = """
 amour nuit vie fille homme femme cœur été hiver mort rêve ciel mer château fabuleux destin hombre
 mujer corazón noche sangre vida amor ciudad camino niña muerte Mädchen Straße König Liebe Nacht Leben
 Frau Mann Herz Schön Geschichte Himmel Grüße amore notte città vita donna uomo cuore bella dolce
 strada água cidade coração saudade noite Kärlek natt liv hjärta sommar Ночь Любовь Война Мир Жизнь
 Брат Город Сердце Ζωή Νύχτα Αγάπη 愛 夜 東京 物語 千と千尋 神隠し 花 雨 사랑 밤 하늘 서울 दिल प्यार
 Ölüm Aşk Gece Żywot Miłość Noc Życie Łódź Über Größe Fräulein déjà vécu
-""".split()
-)
+"""
+_FOREIGN_WORDS = tuple(dict.fromkeys(_FOREIGN_TEXT.split()))
 
 _EPISODE_NUMBERED = 0.35  # share of tvEpisode rows titled "Episode #S.E"
 
@@ -220,17 +220,20 @@ def write_snapshot(out_dir: Path, titles: int = 8000, seed: int = 0) -> Snapshot
         return _generate_titles(rng, world, first_id=start + 1, n=min(CHUNK_ROWS, titles - start))
 
     n_chunks = -(-titles // CHUNK_ROWS)
-    with ThreadPoolExecutor(_workers()) as pool, ThreadPoolExecutor(_workers()) as gen_pool:
-        with _AtomicFiles(out_dir) as files:
-            basics = files.gzip(BASICS_FILE, level, pool)
-            basics.add(_header(BASICS_COLUMNS))
-            for part in _ordered_map(gen_pool, chunk, range(n_chunks)):
-                basics.add(part.body)
-                ratings.append(part.ratings)
-                rated_movies += part.rated_movies
-            basics.close()
-            merged = _Ratings.concat(ratings)
-            _write_ratings(files.gzip(RATINGS_FILE, level, pool), merged)
+    with (
+        ThreadPoolExecutor(_workers()) as pool,
+        ThreadPoolExecutor(_workers()) as gen_pool,
+        _AtomicFiles(out_dir) as files,
+    ):
+        basics = files.gzip(BASICS_FILE, level, pool)
+        basics.add(_header(BASICS_COLUMNS))
+        for part in _ordered_map(gen_pool, chunk, range(n_chunks), ahead=_workers()):
+            basics.add(part.body)
+            ratings.append(part.ratings)
+            rated_movies += part.rated_movies
+        basics.close()
+        merged = _Ratings.concat(ratings)
+        _write_ratings(files.gzip(RATINGS_FILE, level, pool), merged)
     return SnapshotSummary(out_dir, titles, len(merged), rated_movies, time.perf_counter() - t0)
 
 
@@ -239,7 +242,8 @@ def write_next_day(from_dir: Path, out_dir: Path, change_rate: float = 0.01, see
 
     Every title is kept byte for byte; about `change_rate / 2 * titles` new titles are appended with higher
     tconsts; about `change_rate` of the rated titles get more votes (numVotes only grows) and a drifted
-    averageRating; some previously unrated titles get their first rating. Works on real IMDb files too.
+    averageRating; some previously unrated titles get their first rating. Only tconst, titleType and genres
+    of the old title.basics are parsed, so a real IMDb snapshot can be the source too.
     New titles draw their hidden word effects from `seed` (the source snapshot's seed is not recorded).
     """
     t0 = time.perf_counter()
@@ -280,7 +284,7 @@ def write_next_day(from_dir: Path, out_dir: Path, change_rate: float = 0.01, see
 
         with ThreadPoolExecutor(_workers()) as gen_pool:
             new_parts = []
-            for part in _ordered_map(gen_pool, chunk, range(-(-n_new // CHUNK_ROWS))):
+            for part in _ordered_map(gen_pool, chunk, range(-(-n_new // CHUNK_ROWS)), ahead=_workers()):
                 basics.add(part.body)
                 new_parts.append(part)
         basics.close()
@@ -291,11 +295,10 @@ def write_next_day(from_dir: Path, out_dir: Path, change_rate: float = 0.01, see
         votes = old_ratings.votes.copy()
         r10 = old_ratings.r10.copy()
         v = votes[changed].astype(np.float64)
-        added = 1 + np.floor(v * rng.lognormal(np.log(0.02), 1.0, len(changed)))
-        new_votes = np.minimum(v + added, MAX_VOTES)
+        new_votes = v + 1 + np.floor(v * rng.lognormal(np.log(0.02), 1.0, len(changed)))
         drift = rng.normal(0.0, 1.0, len(changed)) * np.maximum(0.05, 1.6 / np.sqrt(new_votes))
         r10[changed] = np.clip(np.rint(r10[changed] + 10 * drift), 10, 100).astype(np.int16)
-        votes[changed] = np.maximum(new_votes, votes[changed]).astype(np.int64)
+        votes[changed] = new_votes.astype(np.int64)
 
         # first ratings for some unrated titles, likelier for the types IMDb users rate most
         unrated = ~np.isin(old_ids, old_ratings.ids)
@@ -444,14 +447,14 @@ def _generate_titles(rng: np.random.Generator, world: _World, first_id: int, n: 
     u_k = rng.random(n)
     k = 1 + (u_k < 0.5) + (u_k < 0.25)  # 50% one genre, 25% two, 25% three (before de-duplication)
     is_adult = rng.random(n) < 0.02
-    g[0] = np.where(is_adult, _G["Adult"], g[0])
     g[0] = np.where(np.isin(ttype, _SHORT_TYPES) & (rng.random(n) < 0.85), _G["Short"], g[0])
+    g[0] = np.where(is_adult, _G["Adult"], g[0])  # IMDb's adult titles carry the Adult genre
     mask = (
         (np.int32(1) << g[0])
         | np.where(k >= 2, np.int32(1) << g[1], 0).astype(np.int32)
         | np.where(k >= 3, np.int32(1) << g[2], 0).astype(np.int32)
     )
-    mask = np.where(rng.random(n) < 0.05, 0, mask).astype(np.int32)
+    mask = np.where((rng.random(n) < 0.05) & ~is_adult, 0, mask).astype(np.int32)
     genres, genre_effect = _genre_strings(mask)
 
     # ---- titles
@@ -748,7 +751,10 @@ def _read_ratings(path: Path) -> _Ratings:
     if header.rstrip("\r\n").split("\t") != list(RATINGS_COLUMNS):
         raise ValueError(f"{path}: unexpected header {header!r}")
     cols = _parse_tsv(
-        memoryview(raw)[header_end:], RATINGS_COLUMNS, list(RATINGS_COLUMNS), {"averageRating": pa.float64(), "numVotes": pa.int64()}
+        memoryview(raw)[header_end:],
+        RATINGS_COLUMNS,
+        list(RATINGS_COLUMNS),
+        {"averageRating": pa.float64(), "numVotes": pa.int64()},
     )
     r10 = np.rint(pc.fill_null(cols["averageRating"], 1.0).to_numpy() * 10).astype(np.int16)
     votes = pc.fill_null(cols["numVotes"], 0).to_numpy().astype(np.int64)
@@ -775,9 +781,8 @@ def _workers() -> int:
     return max(2, min(8, os.cpu_count() or 2))
 
 
-def _ordered_map(pool: ThreadPoolExecutor, fn, items, ahead: int | None = None):
+def _ordered_map(pool: ThreadPoolExecutor, fn, items, ahead: int = 2):
     """`map(fn, items)` on a pool, results in order, at most `ahead` tasks in flight (bounded memory)."""
-    ahead = ahead or pool._max_workers
     pending: deque[Future] = deque()
     try:
         for item in items:
@@ -808,8 +813,8 @@ def _deflate_piece(data: memoryview, level: int) -> bytes:
 class _ParallelGzip:
     """One gzip member written from pieces deflated in parallel (each ends on a sync flush, as pigz does)."""
 
-    def __init__(self, path: Path, level: int, pool: ThreadPoolExecutor):
-        self._f = open(path, "wb")
+    def __init__(self, fd: int, level: int, pool: ThreadPoolExecutor):
+        self._f = os.fdopen(fd, "wb")  # closed by close() or abort()
         xfl = 4 if level == 1 else (2 if level == 9 else 0)
         self._f.write(b"\x1f\x8b\x08\x00" + struct.pack("<I", 0) + bytes([xfl, 255]))
         self._level = level
@@ -817,7 +822,7 @@ class _ParallelGzip:
         self._pending: deque[Future] = deque()
         self._crc = 0
         self._size = 0
-        self._max_pending = 4 * pool._max_workers
+        self._max_pending = 4 * _workers()  # compressed pieces waiting to be written, in order
         self.closed = False
 
     def add(self, data: bytes | memoryview | pa.Buffer) -> None:
@@ -835,6 +840,8 @@ class _ParallelGzip:
             self._f.write(self._pending.popleft().result())
         self._f.write(b"\x03\x00")  # final empty fixed-Huffman block
         self._f.write(struct.pack("<II", self._crc & 0xFFFFFFFF, self._size & 0xFFFFFFFF))
+        self._f.flush()
+        os.fsync(self._f.fileno())  # on disk before it is renamed into place
         self._f.close()
         self.closed = True
 
@@ -854,13 +861,14 @@ class _AtomicFiles:
         self._writers: list[_ParallelGzip] = []
 
     def gzip(self, name: str, level: int, pool: ThreadPoolExecutor) -> _ParallelGzip:
-        path = self._dir / f".{name}.tmp-{os.getpid()}"
-        self._temps[name] = path
-        writer = _ParallelGzip(path, level, pool)
+        fd, path = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self._dir)
+        os.chmod(path, 0o644)
+        self._temps[name] = Path(path)
+        writer = _ParallelGzip(fd, level, pool)
         self._writers.append(writer)
         return writer
 
-    def __enter__(self) -> _AtomicFiles:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
