@@ -4,8 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export IMDB_ASSETS_HOME ?= $(CURDIR)/.imdb_assets
 STAMP := $(VENV)/.installed
+BQEMU_VENV ?= .venv-bqemu
+DBT_BIGQUERY_VENV ?= .venv-dbt-bigquery
 
-.PHONY: install run dev test test-fast sample clean
+.PHONY: install run dev serve test test-fast sample clean prod-tools
 
 $(STAMP): setup.py pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,14 +21,22 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/imdb-assets run
 
-## The Dagster UI (http://127.0.0.1:3000) with the same definitions and the same home.
+## The Dagster UI (http://127.0.0.1:3000) with the sensors running: a snapshot loaded with
+## `imdb-assets ingest` is built and refreshed while you watch.
 dev: $(STAMP)
-	mkdir -p $(IMDB_ASSETS_HOME)/dagster
-	test -f $(IMDB_ASSETS_HOME)/dagster/dagster.yaml || printf 'telemetry:\n  enabled: false\nnux:\n  enabled: false\n' > $(IMDB_ASSETS_HOME)/dagster/dagster.yaml
-	DAGSTER_HOME=$(IMDB_ASSETS_HOME)/dagster PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	DAGSTER_HOME=$(IMDB_ASSETS_HOME)/dagster PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m imdb_assets.automation.devserver -w workspace.yaml -h 127.0.0.1 -p 3000
+
+## The HTTP API and page (http://127.0.0.1:8000) serving the champion model.
+serve: $(STAMP)
+	$(BIN)/imdb-assets serve
+
+## Side environments for the prod tests: the BigQuery emulator and dbt-bigquery (idempotent).
+prod-tools:
+	PYTHON=$(PYTHON) scripts/setup_bqemulator.sh $(BQEMU_VENV)
+	PYTHON=$(PYTHON) scripts/setup_dbt_bigquery.sh $(DBT_BIGQUERY_VENV)
 
 ## The full test suite.
-test: $(STAMP)
+test: $(STAMP) prod-tools
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -ra
 
 ## The fast suite only (skips tests marked slow).

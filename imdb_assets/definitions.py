@@ -2,6 +2,7 @@
 
 from dagster import Definitions, in_process_executor, load_asset_checks_from_modules, load_assets_from_modules
 
+from imdb_assets.automation.definitions import JOBS, SCHEDULES, SENSORS, with_refresh_conditions
 from imdb_assets.dataset import assets as dataset_assets
 from imdb_assets.features import assets as feature_assets
 from imdb_assets.ingest import assets as ingest_assets
@@ -11,7 +12,7 @@ from imdb_assets.settings import current_env
 from imdb_assets.transform import assets as transform_assets
 
 AREA_MODULES = [ingest_assets, transform_assets, dataset_assets, feature_assets, model_assets]
-ALL_ASSETS = load_assets_from_modules(AREA_MODULES)
+ALL_ASSETS = with_refresh_conditions(load_assets_from_modules(AREA_MODULES))
 ALL_ASSET_CHECKS = load_asset_checks_from_modules(AREA_MODULES)
 
 
@@ -20,6 +21,9 @@ def build_definitions(env: str | None = None, source: str | None = None) -> Defi
     return Definitions(
         assets=ALL_ASSETS,
         asset_checks=ALL_ASSET_CHECKS,
+        jobs=JOBS,
+        sensors=SENSORS,
+        schedules=SCHEDULES,
         resources=resources_for_env(env, source),
         # The local DuckDB file allows one writer: run steps one after another in one process.
         executor=in_process_executor if env == "local" else None,

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from dagster import AssetKey, DagsterInstance, materialize
 
-from imdb_assets.definitions import ALL_ASSETS, build_definitions
+from imdb_assets.definitions import ALL_ASSET_CHECKS, ALL_ASSETS, build_definitions
 from imdb_assets.pipeline_run import DOWNSTREAM, RAW_AND_DBT
 
 
@@ -23,7 +23,7 @@ def materialize_snapshot(source: Path, partition_key: str, instance: DagsterInst
 def materialize_downstream(instance: DagsterInstance | None = None, raise_on_error: bool = True):
     defs = build_definitions()
     return materialize(
-        ALL_ASSETS,
+        [*ALL_ASSETS, *ALL_ASSET_CHECKS],
         selection=[AssetKey(k) for k in DOWNSTREAM],
         resources=defs.resources,
         instance=instance,

@@ -1,5 +1,6 @@
 """The whole graph through the CLI on the bundled sample, in temporary homes."""
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def test_run_materializes_every_asset_and_reports_json(home_copy: Path, capsys):
     assert summary["assets"]["movies_csv"]["rows"] == csv_rows > 1000
     assert summary["assets"]["filtered_movies_incremental"]["rows"] == csv_rows
     model = summary["model"]
-    assert set(model["metrics"]) == METRICS
+    assert set(model["metrics"]) == METRICS | {"pr_auc"}  # PR AUC joined the reported metrics with issue 4
     assert 0.5 < model["metrics"]["roc_auc"] <= 1.0
     assert model["dataset_version"] == summary["assets"]["movies_dataset"]["data_version"]
     assert (paths.models_dir / model["version"] / "model.json").exists()
@@ -47,8 +48,9 @@ def test_csv_and_lake_hold_validated_movies_only(built_home: Path):
     assert movies["averageRating"].between(1, 10).all()
     assert movies["primaryTitle"].notna().all() and movies["genres"].notna().all()
     lake_files = list(paths.lake.rglob("*.csv"))
+    md5 = hashlib.md5(paths.movies_csv.read_bytes()).hexdigest()
     assert [p.relative_to(paths.lake).as_posix() for p in lake_files] == [
-        "raw/filtered_movies_incremental/snapshot_date=2026-11-01/filtered_movies_incremental.csv"
+        f"raw/filtered_movies_incremental/snapshot_date=2026-11-01/dataset_md5={md5}/filtered_movies_incremental.csv"
     ]
     assert lake_files[0].read_bytes() == paths.movies_csv.read_bytes()
     # The DVC remote holds the pushed object under its md5.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from imdb_assets.cli import predict, run
+from imdb_assets.cli import dataset, model, predict, run, serve
 
-COMMAND_MODULES = (run, predict)
+COMMAND_MODULES = (run, predict, serve, model, dataset)
 
 
 def build_parser() -> argparse.ArgumentParser:

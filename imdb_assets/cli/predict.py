@@ -12,16 +12,28 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from imdb_assets.serving.predictor import predict
     from imdb_assets.settings import local_paths
 
+    # No version: the champion (the model promoted by the pipeline or `imdb-assets model promote`).
     model = LocalModelStore(local_paths().models_dir).load()
     prediction = predict(model, args.title, args.genres)
-    answer = {"label": prediction.label, "probability": round(prediction.probability, 6), "model_version": prediction.model_version}
+    answer = {
+        "label": prediction.label,
+        "probability": round(prediction.probability, 6),
+        "threshold": prediction.threshold,
+        "model_version": prediction.model_version,
+    }
     if args.json:
         print(json.dumps(answer))
     else:
-        verdict = "will enjoy" if prediction.label else "will not enjoy"
-        print(f"{verdict} ({prediction.probability:.1%}, threshold {prediction.threshold:.2f}, model {prediction.model_version})")
+        # Most movies are rated >= 5, so the threshold sits high: show both numbers side by side.
+        verdict, sign = ("will enjoy", ">=") if prediction.label else ("will not enjoy", "<")
+        print(
+            f"{verdict} (probability of enjoying {prediction.probability:.1%} {sign} threshold {prediction.threshold:.1%}, "
+            f"model {prediction.model_version})"
+        )
     if prediction.unknown_genres:
-        print(f"note: genres unknown to the model were ignored: {', '.join(prediction.unknown_genres)}", file=sys.stderr)
+        print(
+            f"note: genres unknown to the model were ignored: {', '.join(prediction.unknown_genres)}", file=sys.stderr
+        )
     return 0
 
 

@@ -19,22 +19,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from imdb_assets.settings import imdb_source, local_paths
 
     paths = local_paths()
+    if args.dataset_version and (args.source or args.snapshot_date):
+        raise ValueError("--dataset-version re-uses a published dataset: it takes no --source or --snapshot-date")
     # Keep stdout for the summary (and clean JSON): dbt's and Dagster's output goes to stderr.
     with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
         warnings.simplefilter("ignore", category=BetaWarning)
         summary = run_pipeline(
-            args.snapshot_date or today(),
+            None if args.dataset_version else (args.snapshot_date or today()),
             args.source or imdb_source(),
             local_instance(paths.dagster_home),
             log_level="DEBUG" if args.verbose else "WARNING",
+            dataset_version=args.dataset_version,
         )
     if args.json:
         print(json.dumps(summary.as_dict(), indent=2, default=str))
         return 0
-    print(f"imdb_assets: materialized snapshot {summary.snapshot_date} into {paths.home}")
+    if args.dataset_version:
+        print(f"imdb_assets: retrained on dataset version {summary.dataset.get('md5')} (snapshot {summary.snapshot_date}) in {paths.home}")
+    else:
+        print(f"imdb_assets: materialized snapshot {summary.snapshot_date} into {paths.home}")
     print(f"{'asset':<30} {'rows':>10}  data version")
     for key, info in summary.assets.items():
-        print(f"{key:<30} {str(info['rows'] if info['rows'] is not None else '-'):>10}  {info['data_version'] or '-'}")
+        print(f"{key:<30} {info['rows'] if info['rows'] is not None else '-'!s:>10}  {info['data_version'] or '-'}")
     metrics = summary.model["metrics"]
     print(f"model {summary.model['version']} (dataset {summary.model['dataset_version']}):")
     print("  " + "  ".join(f"{k}={v:.3f}" for k, v in metrics.items() if v is not None))
@@ -43,8 +49,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from imdb_assets.ingest.load import ingest_snapshot
+    from imdb_assets.partitions import snapshot_partitions
     from imdb_assets.resources.environments import resources_for_env
 
+    partition_key = args.snapshot_date.isoformat()
+    # A date outside the calendar would load but could never be built: refuse it before any work.
+    if not snapshot_partitions.has_partition_key(partition_key):
+        raise ValueError(
+            f"snapshot date {partition_key} is outside the partition calendar "
+            f"({snapshot_partitions.start.date().isoformat()} to today, UTC)"
+        )
     warehouse = resources_for_env()["warehouse"]
     result = ingest_snapshot(args.source, args.snapshot_date, warehouse)
     if args.json:
@@ -61,6 +75,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--snapshot-date", type=snapshot_date, help="partition to load (default: today, UTC)")
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.add_argument("--verbose", action="store_true", help="show Dagster's event log")
+    run.add_argument(
+        "--dataset-version",
+        metavar="MD5",
+        help="re-prepare features and retrain on this published dataset version (md5 or unique prefix from "
+        "`imdb-assets dataset list`); nothing is ingested",
+    )
     run.set_defaults(handler=_cmd_run)
 
     ingest = commands.add_parser("ingest", help="load one snapshot into the warehouse's raw tables only")

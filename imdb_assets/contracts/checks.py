@@ -1,7 +1,7 @@
 """Custom pandera checks shared by the contracts (registered once, usable as `pa.Field(<name>=...)`)."""
 
 import pandas as pd
-import pandera.extensions as extensions
+from pandera import extensions
 
 
 @extensions.register_check_method(statistics=["allowed"], check_type="element_wise")

@@ -1,5 +1,7 @@
 """Contract of `filtered_movies_incremental` and of its validated CSV: one row per rated movie."""
 
+from pathlib import Path
+
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -30,10 +32,24 @@ class FilteredMovies(pa.DataFrameModel):
         coerce = True
 
 
+# The row key is the contract's unique column.
+KEY_COLUMN = next(name for name, column in FilteredMovies.to_schema().columns.items() if column.unique)
+
+
 def movie_columns() -> list[str]:
     return list(FilteredMovies.to_schema().columns)
+
+
+def nullable_columns() -> list[str]:
+    return [name for name, column in FilteredMovies.to_schema().columns.items() if column.nullable]
 
 
 def csv_dtypes() -> dict[str, str]:
     """pandas dtypes to read the CSV with, taken from the contract."""
     return {name: str(column.dtype) for name, column in FilteredMovies.to_schema().columns.items()}
+
+
+def read_movies_csv(path: Path) -> pd.DataFrame:
+    """Read the validated CSV back in the contract's types. Only an empty field is null: a movie titled
+    "NA" or "null" stays a title (pandas would otherwise turn it into a missing value)."""
+    return pd.read_csv(path, dtype=csv_dtypes(), keep_default_na=False, na_values=[""])

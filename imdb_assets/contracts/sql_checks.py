@@ -46,11 +46,18 @@ class Rule:
     column: str
     description: str  # what a violation means, e.g. "outside [1.0, 10.0]"
     violation_sql: str  # TRUE for a row that breaks the rule
+    detail_sql: str | None = None  # optional VARCHAR naming the offending part of a value (e.g. the new genre)
 
 
 def column_types(model: type[pa.DataFrameModel]) -> dict[str, str]:
     """Column name -> DuckDB type, in the contract's order."""
     return {name: duckdb_type(column.dtype) for name, column in model.to_schema().columns.items()}
+
+
+def contract_select(model: type[pa.DataFrameModel]) -> str:
+    """SELECT list of exactly the contract's columns, in its order, cast to its types (a DATE column
+    whose contract type is str becomes 'YYYY-MM-DD'): how a table is read into the contract's shape."""
+    return ", ".join(f"CAST({quote_ident(n)} AS {t}) AS {quote_ident(n)}" for n, t in column_types(model).items())
 
 
 def typed_select(model: type[pa.DataFrameModel]) -> str:
@@ -62,29 +69,31 @@ def typed_select(model: type[pa.DataFrameModel]) -> str:
     return ", ".join(parts)
 
 
-def _check_violation(value_sql: str, check: pa.Check) -> tuple[str, str]:
+def _check_violation(value_sql: str, check: pa.Check) -> tuple[str, str, str | None]:
     stats = check.statistics or {}
     name = check.name
     if name == "in_range":
         lo, hi = stats["min_value"], stats["max_value"]
-        return f"NOT ({value_sql} BETWEEN {lo!r} AND {hi!r})", f"outside [{lo}, {hi}]"
+        return f"NOT ({value_sql} BETWEEN {lo!r} AND {hi!r})", f"outside [{lo}, {hi}]", None
     if name == "greater_than_or_equal_to":
-        return f"{value_sql} < {stats['min_value']!r}", f"below {stats['min_value']}"
+        return f"{value_sql} < {stats['min_value']!r}", f"below {stats['min_value']}", None
     if name == "less_than_or_equal_to":
-        return f"{value_sql} > {stats['max_value']!r}", f"above {stats['max_value']}"
+        return f"{value_sql} > {stats['max_value']!r}", f"above {stats['max_value']}", None
     if name == "isin":
         allowed = ", ".join(sql_literal(v) for v in stats["allowed_values"])
-        return f"{value_sql} NOT IN ({allowed})", "not an allowed value"
+        return f"{value_sql} NOT IN ({allowed})", "not an allowed value", None
     if name == "str_matches":
         pattern = stats["pattern"]
-        return f"NOT regexp_matches({value_sql}, {sql_literal(pattern)})", f"not matching {pattern}"
+        return f"NOT regexp_matches({value_sql}, {sql_literal(pattern)})", f"not matching {pattern}", None
     if name == "str_length":
-        return f"length({value_sql}) < {stats['min_value']!r}", f"shorter than {stats['min_value']}"
+        return f"length({value_sql}) < {stats['min_value']!r}", f"shorter than {stats['min_value']}", None
     if name == "genres_within":
         allowed = ", ".join(sql_literal(v) for v in stats["allowed"])
         return (
             f"NOT list_has_all([{allowed}], string_split({value_sql}, ','))",
             "holds a genre outside IMDb's vocabulary",
+            # name the new genre(s), not just the whole list
+            f"array_to_string(list_filter(string_split({value_sql}, ','), lambda g: NOT list_contains([{allowed}], g)), ',')",
         )
     raise NotImplementedError(f"pandera check {name!r} has no SQL translation")
 
@@ -101,8 +110,8 @@ def rules(model: type[pa.DataFrameModel]) -> list[Rule]:
         if not column.nullable:
             found.append(Rule(name, "null (\\N)", f"{ident} IS NULL"))
         for check in column.checks:
-            violation, description = _check_violation(typed, check)
-            found.append(Rule(name, description, f"{typed} IS NOT NULL AND ({violation})"))
+            violation, description, detail = _check_violation(typed, check)
+            found.append(Rule(name, description, f"{typed} IS NOT NULL AND ({violation})", detail))
     return found
 
 

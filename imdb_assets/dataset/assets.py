@@ -1,64 +1,177 @@
-"""The validated raw CSV (local and in the lake) and its DVC-versioned dataset."""
+"""The validated CSV (a candidate until its checks pass) and the published, DVC-versioned dataset."""
 
 
+import tempfile
+from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 
-from dagster import AssetExecutionContext, AssetKey, DataVersion, MaterializeResult, MetadataValue, Output, asset
+import pandas as pd
+from dagster import (
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    AssetKey,
+    Config,
+    DagsterInstance,
+    DataVersion,
+    MaterializeResult,
+    MetadataValue,
+    Output,
+    asset,
+)
+from pydantic import Field
 
+from imdb_assets.contracts.movies import FilteredMovies, read_movies_csv
+from imdb_assets.dataset.checks import movies_csv_checks  # loaded with this area's assets
+from imdb_assets.dataset.layout import MOVIES_CSV_ASSET, MOVIES_CSV_PATH, lake_key
+from imdb_assets.dataset.lineage import lineage_metadata, source_files_of
+from imdb_assets.dataset.profile import profile_movies
+from imdb_assets.dataset.registry import VersionRecord
 from imdb_assets.dataset.validate import validate_movies, write_csv_atomically
+from imdb_assets.errors import DataError, NotReadyError
 from imdb_assets.resources.dataset_repository import DatasetRepository, DatasetVersion
 from imdb_assets.resources.lake import DataLake, file_md5
 from imdb_assets.resources.warehouse import FILTERED_MOVIES_TABLE, Warehouse
+from imdb_assets.settings import rating_threshold
 
-MOVIES_CSV_PATH = f"raw/{FILTERED_MOVIES_TABLE}.csv"  # relative to the DVC repository (data folder)
 
-
-def lake_key(snapshot_date: str) -> str:
-    return f"raw/{FILTERED_MOVIES_TABLE}/snapshot_date={snapshot_date}/{FILTERED_MOVIES_TABLE}.csv"
+def snapshot_dates(movies: pd.DataFrame) -> list[str]:
+    return sorted(str(d) for d in movies[FilteredMovies.last_modified].dropna().unique())
 
 
 @asset(
+    name=MOVIES_CSV_ASSET,
     deps=[AssetKey(FILTERED_MOVIES_TABLE)],
     group_name="dataset",
     kinds={"csv", "pandas"},
 )
-def movies_csv(warehouse: Warehouse, lake: DataLake, dataset_repository: DatasetRepository) -> MaterializeResult:
-    """`data/raw/filtered_movies_incremental.csv`: the filtered table, validated by its pandera contract
-    before it is written (atomically: invalid data leaves the previous CSV untouched), then copied to the
-    data lake under the newest snapshot date it contains."""
+def movies_csv(warehouse: Warehouse, dataset_repository: DatasetRepository) -> MaterializeResult:
+    """The filtered table validated by its pandera contract (`FilteredMovies`) and written as a
+    *candidate* CSV (`data/.staging/raw/filtered_movies_incremental.csv`, atomically). Its checks
+    (row count, null and duplicate rates, empty titles, label share and genre mix against the previous
+    version) run next; only if the blocking ones pass does `movies_dataset` publish it."""
     movies = validate_movies(warehouse.read_filtered_movies())
-    csv_path = Path(dataset_repository.repo_dir) / MOVIES_CSV_PATH
-    write_csv_atomically(movies, csv_path)
-    snapshot_date = str(movies["last_modified"].max())
-    lake_uri = lake.put_file(csv_path, lake_key(snapshot_date))
-    md5 = file_md5(csv_path)
+    candidate = dataset_repository.candidate_path(MOVIES_CSV_PATH)
+    write_csv_atomically(movies, candidate)
+    md5 = file_md5(candidate)
+    dates = snapshot_dates(movies)
     return MaterializeResult(
         data_version=DataVersion(md5),
         metadata={
             "dagster/row_count": len(movies),
-            "path": MetadataValue.path(str(csv_path)),
-            "lake_uri": MetadataValue.url(lake_uri),
+            "path": MetadataValue.path(str(candidate)),
             "md5": md5,
-            "snapshot_date": snapshot_date,
-            "snapshot_dates": sorted(movies["last_modified"].unique().tolist()),
+            "size_bytes": candidate.stat().st_size,
+            "snapshot_date": dates[-1],
+            "snapshot_dates": MetadataValue.json(dates),
         },
     )
+
+
+class MoviesDatasetConfig(Config):
+    version: str = Field(
+        default="",
+        description="Empty: publish the checked candidate CSV as a new version. An md5 (or unique prefix) "
+        "from `imdb-assets dataset list`: select that published version again, so features and the model "
+        "are rebuilt on exactly it (nothing is ingested or published).",
+    )
+
+
+def require_passed_checks(instance: DagsterInstance, candidate_md5: str) -> None:
+    """Publish only the candidate the blocking checks passed: the latest `movies_csv` materialization
+    must be this file (same md5) and each blocking check's latest evaluation must be of that
+    materialization and not an error. Within one run Dagster already waits for the blocking checks;
+    this also holds when `movies_dataset` is materialized on its own later."""
+    records = instance.fetch_materializations(AssetKey(MOVIES_CSV_ASSET), limit=1).records
+    if not records:
+        raise NotReadyError("movies_csv has never been materialized: nothing has been checked")
+    latest = records[0]
+    materialized_md5 = latest.asset_materialization.metadata["md5"].value
+    if materialized_md5 != candidate_md5:
+        raise DataError(
+            f"the candidate CSV (md5 {candidate_md5}) is not the one movies_csv wrote (md5 {materialized_md5}): "
+            "it changed since it was checked; materialize movies_csv again"
+        )
+    for spec in movies_csv_checks.check_specs:
+        if not spec.blocking:
+            continue
+        record = instance.get_latest_asset_check_evaluation_record(spec.key)
+        evaluation = record.event.dagster_event.event_specific_data if record and record.event and record.event.dagster_event else None
+        target = getattr(evaluation, "target_materialization_data", None)
+        if evaluation is None or not hasattr(evaluation, "passed") or target is None or target.storage_id != latest.storage_id:
+            raise DataError(
+                f"check {spec.name} has not run on the current movies_csv: materialize movies_csv with its checks "
+                "before publishing"
+            )
+        if not evaluation.passed and evaluation.severity == AssetCheckSeverity.ERROR:
+            raise DataError(
+                f"check {spec.name} failed on the current movies_csv ({evaluation.description or 'see its metadata'}): "
+                "the candidate is not published"
+            )
 
 
 @asset(deps=[movies_csv], group_name="dataset", kinds={"dvc"})
-def movies_dataset(context: AssetExecutionContext, dataset_repository: DatasetRepository) -> Output[DatasetVersion]:
-    """The CSV versioned with DVC (`dvc add` then `dvc push` to the remote); DVC's md5 is the data version."""
-    version = dataset_repository.add_and_push(MOVIES_CSV_PATH)
-    rows = sum(1 for _ in open(Path(dataset_repository.repo_dir) / MOVIES_CSV_PATH, "rb")) - 1
-    context.log.info(f"dataset version {version.md5} pushed to {version.remote_url}")
-    return Output(
-        version,
-        data_version=DataVersion(version.md5),
-        metadata={
-            "dvc_md5": version.md5,
-            "dvc_remote": version.remote_url,
-            "size_bytes": version.size,
-            "dagster/row_count": rows,
-            "path": version.path,
-        },
+def movies_dataset(
+    context: AssetExecutionContext,
+    config: MoviesDatasetConfig,
+    dataset_repository: DatasetRepository,
+    lake: DataLake,
+) -> Output[DatasetVersion]:
+    """The checked CSV published as a dataset version: `dvc add` + `dvc push` (DVC's md5 is the data
+    version), an immutable copy in the data lake (CSV and Parquet under
+    `raw/filtered_movies_incremental/snapshot_date=…/dataset_md5=…/`), and a line in the version
+    registry with rows, snapshot dates and the source files' checksums. A push that fails leaves the
+    previous version current and publishes nothing. With `version` set, re-selects a published version."""
+    if config.version:
+        record = dataset_repository.registry(MOVIES_CSV_PATH).find(config.version)
+        if not dataset_repository.is_on_remote(record.md5, MOVIES_CSV_PATH):
+            raise NotReadyError(f"dataset version {record.md5} is in the registry but not on the remote {record.remote_url}")
+        context.log.info(f"re-using dataset version {record.md5} (snapshot {record.snapshot_date}, {record.rows} rows)")
+        return _output(record, reused=True)
+
+    candidate = dataset_repository.candidate_path(MOVIES_CSV_PATH)
+    if not candidate.exists():
+        raise NotReadyError(f"{candidate}: no candidate CSV (materialize movies_csv first)")
+    require_passed_checks(context.instance, file_md5(candidate))
+    movies = read_movies_csv(candidate)
+    version = dataset_repository.publish(candidate, MOVIES_CSV_PATH)
+    dates = snapshot_dates(movies)
+    lake_uris = {"csv": lake.put_file(candidate, lake_key(dates[-1], version.md5, "csv"))}
+    parquet_key = lake_key(dates[-1], version.md5, "parquet")
+    if not lake.exists(parquet_key):  # derived from the same CSV bytes: an existing copy is the same data
+        with tempfile.TemporaryDirectory(prefix="imdb-lake-") as tmp:
+            parquet = Path(tmp) / f"{FILTERED_MOVIES_TABLE}.parquet"
+            movies.to_parquet(parquet, index=False)
+            lake.put_file(parquet, parquet_key)
+    lake_uris["parquet"] = lake.uri(parquet_key)
+    record = VersionRecord(
+        md5=version.md5,
+        path=MOVIES_CSV_PATH,
+        size=version.size,
+        rows=len(movies),
+        snapshot_dates=dates,
+        published_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        remote_url=version.remote_url,
+        remote_object=dataset_repository.remote_object(version.md5),
+        lake=lake_uris,
+        source_files=source_files_of(context.instance, dates),
+        profile=profile_movies(movies, rating_threshold()).to_dict(),
     )
+    if not dataset_repository.record_version(MOVIES_CSV_PATH, record):
+        # The same data again: the registry keeps its first publication; report that date with where the
+        # bytes are now.
+        record = replace(record, published_at=dataset_repository.registry(MOVIES_CSV_PATH).latest().published_at)
+    context.log.info(f"dataset version {record.md5} pushed to {record.remote_object}")
+    return _output(record, reused=False)
+
+
+def _output(record: VersionRecord, reused: bool) -> Output[DatasetVersion]:
+    version = DatasetVersion(
+        md5=record.md5,
+        path=record.path,
+        size=record.size,
+        remote_url=record.remote_url,
+        rows=record.rows,
+        snapshot_date=record.snapshot_date,
+    )
+    return Output(version, data_version=DataVersion(record.md5), metadata=lineage_metadata(record, reused))

@@ -8,7 +8,7 @@ import pandas as pd
 from dagster import Config, MetadataValue, Output, asset
 
 from imdb_assets.contracts.features import MovieFeatures
-from imdb_assets.contracts.movies import csv_dtypes
+from imdb_assets.contracts.movies import read_movies_csv
 from imdb_assets.features.prepare import prepare_features
 from imdb_assets.resources.dataset_repository import DatasetRepository, DatasetVersion
 
@@ -22,8 +22,10 @@ def movie_features(config: FeaturesConfig, movies_dataset: DatasetVersion, datas
     """Cleaned title, genre list, label (`averageRating >= rating_threshold`) and a train/test split by a
     hash of tconst, from the exact dataset version DVC recorded."""
     with tempfile.TemporaryDirectory(prefix="imdb-dataset-") as tmp:
-        csv_path = dataset_repository.materialize_version(movies_dataset.md5, Path(tmp) / "movies.csv")
-        movies = pd.read_csv(csv_path, dtype=csv_dtypes(), keep_default_na=False, na_values=[""])
+        # The exact bytes of the version `movies_dataset` selected (from the DVC cache, or the remote),
+        # never "whatever CSV is on disk": a retrain on an old version sees exactly that version.
+        csv_path = dataset_repository.materialize_version(movies_dataset.md5, Path(tmp) / "movies.csv", movies_dataset.path)
+        movies = read_movies_csv(csv_path)
     features = MovieFeatures.validate(prepare_features(movies, config.rating_threshold))
     counts = features.groupby("split")["label"].agg(["count", "mean"])
     return Output(

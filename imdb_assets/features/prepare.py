@@ -1,8 +1,14 @@
-"""From the filtered movies to model-ready features (pure pandas, no Dagster)."""
+"""From the filtered movies to model-ready features (pure pandas, no Dagster).
+
+Every split is decided by a hash of tconst, never by chance or by row order: a title keeps its split
+when new snapshots arrive, so a model trained on any snapshot has never seen any title of today's test
+split, and two models can be compared on the same current test split without leakage.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -10,26 +16,64 @@ import pandas as pd
 from imdb_assets.features.text import normalise_title, split_genres
 
 TEST_SHARE_PERCENT = 20
+# Validation (for model selection, calibration and the threshold) is carved from train by the same hash:
+# buckets [TEST_SHARE_PERCENT, TEST_SHARE_PERCENT + VALIDATION_SHARE_PERCENT) of 100.
+VALIDATION_SHARE_PERCENT = 16
+SPLIT_METHOD = "md5(tconst) first 4 bytes, big-endian, mod 100"
+
+
+def split_buckets(tconst: pd.Series) -> np.ndarray:
+    """Bucket 0..99 of each tconst (`SPLIT_METHOD`), stable across snapshots, machines and Python versions."""
+    return np.fromiter(
+        (int.from_bytes(hashlib.md5(str(t).encode()).digest()[:4], "big") % 100 for t in tconst),
+        dtype=np.int64,
+        count=len(tconst),
+    )
 
 
 def test_split(tconst: pd.Series, test_share_percent: int = TEST_SHARE_PERCENT) -> pd.Series:
     """'train' or 'test' from a hash of tconst: a title keeps its split when new snapshots arrive."""
-    buckets = np.fromiter(
-        (int.from_bytes(hashlib.md5(t.encode()).digest()[:4], "big") % 100 for t in tconst),
-        dtype=np.int64,
-        count=len(tconst),
-    )
+    buckets = split_buckets(tconst)
     return pd.Series(np.where(buckets < test_share_percent, "test", "train"), index=tconst.index)
+
+
+def validation_mask(
+    tconst: pd.Series,
+    test_share_percent: int = TEST_SHARE_PERCENT,
+    validation_share_percent: int = VALIDATION_SHARE_PERCENT,
+) -> np.ndarray:
+    """True for the train titles set aside for validation (never a test title)."""
+    buckets = split_buckets(tconst)
+    return (buckets >= test_share_percent) & (buckets < test_share_percent + validation_share_percent)
+
+
+def split_definition() -> dict:
+    """What a model records about its splits, so a comparison on another split definition is visible."""
+    return {
+        "method": SPLIT_METHOD,
+        "test_buckets": [0, TEST_SHARE_PERCENT],
+        "validation_buckets": [TEST_SHARE_PERCENT, TEST_SHARE_PERCENT + VALIDATION_SHARE_PERCENT],
+    }
+
+
+@lru_cache(maxsize=65_536)
+def _joined_genres(genres: str) -> str:
+    # A few thousand distinct genre lists cover all of IMDb's movies: each is cleaned once.
+    return ",".join(split_genres(genres))
 
 
 def prepare_features(movies: pd.DataFrame, rating_threshold: float = 5.0) -> pd.DataFrame:
     """One row per movie: cleaned title, genre list (comma-joined), label and split."""
+    titles = movies["primaryTitle"].astype(str)
+    # Many titles repeat ("Love", "Home"): normalise each distinct title once.
+    distinct = pd.unique(titles)
+    clean_by_title = dict(zip(distinct, (normalise_title(t) for t in distinct)))
     features = pd.DataFrame(
         {
             "tconst": movies["tconst"].astype(str),
-            "title": movies["primaryTitle"].astype(str),
-            "title_clean": [normalise_title(t) for t in movies["primaryTitle"]],
-            "genres": [",".join(split_genres(g)) for g in movies["genres"]],
+            "title": titles,
+            "title_clean": titles.map(clean_by_title),
+            "genres": movies["genres"].map(_joined_genres),
             "averageRating": movies["averageRating"].astype(float),
             "label": (movies["averageRating"].astype(float) >= rating_threshold).astype("int64"),
         }

@@ -1,57 +1,298 @@
-"""The trained model: fitted on the train split, evaluated on the held-out split, stored with its lineage."""
+"""The enjoyment model: a challenger trained on every materialization, promoted only when it is better.
 
+One asset, because every training must end in a decision: a model trained but never compared would sit
+in the store undecided. Its materialization does, in order:
 
+1. train, select, calibrate and evaluate a challenger, with both baselines, on the current features
+   (model/train.py);
+2. save it to the model store with its record, plots and card (a new version; `latest` moves);
+3. blocking check `artifact_reproduces_predictions`: the saved file, loaded back the way serving loads
+   it, gives exactly the in-memory model's test predictions -- if not, the run fails here and nothing is
+   promoted;
+4. promotion (model/champion.py): the champion is re-scored on the current test split and replaced only
+   if the challenger beats it by the configured margin without losing balanced accuracy, and beats both
+   baselines; the decision and its reason go to the store's audit log and to this asset's metadata;
+5. check `beats_baselines` (WARN): visible in the UI when a model is no better than genres alone.
+
+The asset's data version is the champion's version, so anything downstream is stale only when the
+model in service changes, not on every retrain.
+"""
+
+import base64
+
+import numpy as np
 import pandas as pd
-from dagster import AssetExecutionContext, Config, DataVersion, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    Config,
+    DataVersion,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+from pydantic import Field
 
-from imdb_assets.model.train import train_and_evaluate
+from imdb_assets.model.candidates import FAMILY_ORDER
+from imdb_assets.model.card import confusion_table, metrics_table, model_card, selection_table
+from imdb_assets.model.champion import PromotionOutcome, promote_if_better
+from imdb_assets.model.evaluate import REPORTED_METRICS
+from imdb_assets.model.pipeline import FEATURE_COLUMNS, FeatureSettings
+from imdb_assets.model.plots import calibration_png, roc_png
+from imdb_assets.model.promotion import PromotionPolicy, decide_promotion
+from imdb_assets.model.provenance import code_version
+from imdb_assets.model.train import TrainedModel, split_frames, train_and_evaluate
 from imdb_assets.resources.dataset_repository import DatasetVersion
 from imdb_assets.resources.model_store import ModelStoreResource
 
-REPORTED_METRICS = ("roc_auc", "balanced_accuracy", "f1", "log_loss", "brier", "positive_rate")
+REPRODUCTION_CHECK = "artifact_reproduces_predictions"
+BASELINE_CHECK = "beats_baselines"
+REPRODUCTION_ROWS = 5_000  # test rows re-predicted through the saved file: enough to catch any difference
+ROC_FILE, CALIBRATION_FILE, CARD_FILE = "roc.png", "calibration.png", "model_card.md"
 
 
-class TrainingConfig(Config):
-    C: float = 1.0
-    seed: int = 0
-    threshold: float = 0.5
+class EnjoymentModelConfig(Config):
+    seed: int = Field(default=0, description="random seed of every stochastic fit (SGD)")
+    families: list[str] = Field(
+        default=list(FAMILY_ORDER), description=f"candidate families to search: {', '.join(FAMILY_ORDER)}"
+    )
+    title_features: bool = Field(
+        default=True, description="False trains on genres only (an ablation: what do titles add?)"
+    )
+    max_word_features: int = Field(default=100_000, description="vocabulary bound of the title word vectorizer")
+    max_char_features: int = Field(
+        default=30_000, description="vocabulary bound of the title character n-gram vectorizer"
+    )
+    promotion_metric: str = Field(
+        default="roc_auc",
+        description="metric the challenger must win on: roc_auc, pr_auc, balanced_accuracy, f1, log_loss, brier",
+    )
+    promotion_margin: float = Field(
+        default=0.005, description="how much better than the champion the challenger must be on that metric"
+    )
+    balanced_accuracy_tolerance: float = Field(
+        default=0.0, description="how much balanced accuracy the challenger may lose against the champion"
+    )
 
 
-@asset(group_name="model", kinds={"scikitlearn"})
+def _image_markdown(title: str, png: bytes) -> MetadataValue:
+    return MetadataValue.md(f"![{title}](data:image/png;base64,{base64.b64encode(png).decode('ascii')})")
+
+
+def _rating_threshold(context: AssetExecutionContext) -> float | None:
+    event = context.instance.get_latest_materialization_event(AssetKey("movie_features"))
+    value = (
+        event.asset_materialization.metadata.get("rating_threshold") if event and event.asset_materialization else None
+    )
+    return float(value.value) if value is not None else None
+
+
+def _record(trained: TrainedModel, movies_dataset: DatasetVersion, rating_threshold: float | None) -> dict:
+    return {
+        "dataset_version": movies_dataset.md5,
+        "dataset_snapshot_date": movies_dataset.snapshot_date,
+        "rating_threshold": rating_threshold if rating_threshold is not None else 5.0,
+        "metrics": trained.metrics,
+        "validation_metrics": trained.validation_metrics,
+        "baselines": trained.baseline_summaries(),
+        "params": trained.params,
+        "selection": trained.selection,
+        "selection_rule": trained.selection_rule,
+        "threshold": trained.threshold,
+        "known_genres": trained.known_genres,
+        "split": trained.split,
+        "code_version": code_version(),
+        "training_seconds": trained.timings,
+    }
+
+
+def _reproduction_check(store, version: str, trained: TrainedModel, test: pd.DataFrame) -> AssetCheckResult:
+    rows = test.head(REPRODUCTION_ROWS)
+    expected = trained.test_probability[: len(rows)]
+    try:
+        reloaded = store.load(version)
+        actual = reloaded.pipeline.predict_proba(rows[FEATURE_COLUMNS])[:, 1]
+        difference = float(np.max(np.abs(actual - expected))) if len(rows) else 0.0
+        problem = (
+            None
+            if difference == 0.0 and reloaded.threshold == trained.threshold
+            else f"reloaded model differs by up to {difference:.3g}"
+        )
+    except Exception as exc:  # noqa: BLE001 - any failure to load is exactly what this check reports
+        difference, problem = float("nan"), " ".join(str(exc).split())
+    return AssetCheckResult(
+        check_name=REPRODUCTION_CHECK,
+        passed=problem is None,
+        severity=AssetCheckSeverity.ERROR,
+        description=problem or f"the saved artifact reproduces the test predictions of {len(rows)} movies exactly",
+        metadata={"model_version": version, "rows_compared": len(rows), "max_abs_difference": difference},
+    )
+
+
+def _plots(trained: TrainedModel) -> dict[str, bytes]:
+    """ROC and calibration of the model beside the genres-only baseline, on the test split."""
+    genres_only = trained.baselines["genres_only"]
+    curves = {"model": trained.test_probability, "genres only": genres_only.test_probability}
+    return {
+        ROC_FILE: roc_png(
+            trained.test_labels, curves, {"model": trained.threshold, "genres only": genres_only.threshold}
+        ),
+        CALIBRATION_FILE: calibration_png(trained.test_labels, curves),
+    }
+
+
+def _baseline_check(trained: TrainedModel, policy: PromotionPolicy) -> AssetCheckResult:
+    """The baseline half of the promotion rule on its own, worded as promotion words it (WARN only)."""
+    baseline_metrics = {name: result.metrics for name, result in trained.baselines.items()}
+    rules = decide_promotion(trained.metrics, baseline_metrics, policy).rules
+    return AssetCheckResult(
+        check_name=BASELINE_CHECK,
+        passed=all(rule.passed for rule in rules),
+        severity=AssetCheckSeverity.WARN,
+        description="; ".join(f"{rule.rule} {'passed' if rule.passed else 'failed'}: {rule.detail}" for rule in rules),
+        metadata={
+            f"model_{policy.metric}": float(trained.metrics[policy.metric]),
+            **{f"{name}_{policy.metric}": float(metrics[policy.metric]) for name, metrics in baseline_metrics.items()},
+        },
+    )
+
+
+def _materialization_metadata(
+    version: str,
+    record: dict,
+    trained: TrainedModel,
+    outcome: PromotionOutcome,
+    policy: PromotionPolicy,
+    plots: dict[str, bytes],
+    file_locations: dict[str, str],
+    card: str,
+) -> dict:
+    """What the UI shows: the decision, the test metrics as floats (plotted over time), tables and plots."""
+    roc, calibration = plots[ROC_FILE], plots[CALIBRATION_FILE]
+    champion_metrics = outcome.champion_before.metrics
+    baseline_metrics = {name: result.metrics for name, result in trained.baselines.items()}
+    return {
+        "model_version": version,
+        "dataset_version": record["dataset_version"],
+        "champion_version": outcome.champion_after,
+        "previous_champion_version": outcome.champion_before.version,
+        "promoted": outcome.promoted,
+        "promotion_reason": outcome.decision.reason,
+        "promotion_metric": policy.metric,
+        "promotion_margin": policy.margin,
+        **{name: float(trained.metrics[name]) for name in REPORTED_METRICS},
+        "threshold": float(trained.threshold),
+        "baselines": MetadataValue.json(
+            {
+                name: {k: float(m[k]) for k in REPORTED_METRICS}
+                | {"threshold": float(trained.baselines[name].threshold)}
+                for name, m in baseline_metrics.items()
+            }
+        ),
+        "champion_on_current_test_split": MetadataValue.json(
+            {k: float(champion_metrics[k]) for k in REPORTED_METRICS}
+            if champion_metrics
+            else {"problem": outcome.champion_before.problem}
+        ),
+        "metrics_vs_baselines": MetadataValue.md(metrics_table(trained.metrics, baseline_metrics)),
+        "confusion_matrix": MetadataValue.md(confusion_table(trained.metrics["confusion_matrix"])),
+        "confusion_matrix_counts": MetadataValue.json(trained.metrics["confusion_matrix"]),
+        "candidates": MetadataValue.md(selection_table(trained.selection)),
+        "roc_curve": _image_markdown("ROC curve", roc),
+        "calibration_curve": _image_markdown("Calibration curve", calibration),
+        "roc_curve_file": MetadataValue.path(file_locations[ROC_FILE]),
+        "calibration_curve_file": MetadataValue.path(file_locations[CALIBRATION_FILE]),
+        "model_card": MetadataValue.md(card),
+        "test_rows": int(trained.metrics["rows"]),
+        "train_rows": int(trained.split["rows"]["fit"]["rows"] + trained.split["rows"]["validation"]["rows"]),
+        "validation_rows": int(trained.split["rows"]["validation"]["rows"]),
+        "params": MetadataValue.json(trained.params),
+        "code_version": MetadataValue.json(record["code_version"]),
+        "training_seconds": MetadataValue.json(trained.timings),
+    }
+
+
+@asset(
+    group_name="model",
+    kinds={"scikitlearn"},
+    check_specs=[
+        AssetCheckSpec(
+            REPRODUCTION_CHECK,
+            asset="enjoyment_model",
+            blocking=True,
+            description="The saved model, loaded back with checksum verification, reproduces the trained model's test predictions exactly.",
+        ),
+        AssetCheckSpec(
+            BASELINE_CHECK,
+            asset="enjoyment_model",
+            description="The newly trained model beats the majority-class and genres-only baselines on the held-out test split.",
+        ),
+    ],
+)
 def enjoyment_model(
     context: AssetExecutionContext,
-    config: TrainingConfig,
+    config: EnjoymentModelConfig,
     movie_features: pd.DataFrame,
     movies_dataset: DatasetVersion,
     model_store: ModelStoreResource,
-) -> MaterializeResult:
-    """TF-IDF title features + multi-hot genres into a class-balanced logistic regression, evaluated on
-    the held-out split and saved to the model store with the dataset version it was trained on."""
-    trained = train_and_evaluate(movie_features, C=config.C, seed=config.seed, threshold=config.threshold)
-    version = model_store.store().save(
-        trained.pipeline,
-        {
-            "dataset_version": movies_dataset.md5,
-            "metrics": trained.metrics,
-            "params": trained.params,
-            "threshold": trained.threshold,
-            "known_genres": trained.known_genres,
-        },
+):
+    """Trains a challenger (TF-IDF title words and characters, genres and genre pairs; logistic, linear SVM
+    and complement naive Bayes candidates chosen on a validation split; Platt-calibrated; threshold chosen
+    on validation for balanced accuracy), evaluates it on the held-out test split beside a majority-class
+    and a genres-only baseline, saves it to the model store, and promotes it to champion only if it beats
+    the current champion on the current test split by the configured margin without losing balanced
+    accuracy (and beats both baselines). Data version: the champion's version."""
+    store = model_store.store()
+    policy = PromotionPolicy(config.promotion_metric, config.promotion_margin, config.balanced_accuracy_tolerance)
+    settings = FeatureSettings(
+        title_features=config.title_features,
+        max_word_features=config.max_word_features,
+        max_char_features=config.max_char_features,
     )
-    context.log.info(f"model {version}: ROC AUC {trained.metrics['roc_auc']:.3f} on {trained.metrics['rows']} test rows")
-    matrix = trained.metrics["confusion_matrix"]
+    trained = train_and_evaluate(
+        movie_features, seed=config.seed, families=tuple(config.families), feature_settings=settings
+    )
+    test = split_frames(movie_features).test
+    plots = _plots(trained)
+    version = store.save(trained.pipeline, _record(trained, movies_dataset, _rating_threshold(context)), files=plots)
+    record = store.record(version)
+    context.log.info(
+        f"challenger {version}: test ROC AUC {trained.metrics['roc_auc']:.4f} on {trained.metrics['rows']} movies"
+    )
+    reproduction = _reproduction_check(store, version, trained, test)
+    baseline_check = _baseline_check(trained, policy)
+    if not reproduction.passed:
+        # Blocking: the step fails after reporting; the unreproducible version is never promoted.
+        context.log.error(f"model {version} is not promoted: {reproduction.description}")
+        return MaterializeResult(
+            data_version=DataVersion(store.champion_version() or "no-champion"),
+            metadata={
+                "model_version": version,
+                "promoted": False,
+                "promotion_reason": f"not promoted: {reproduction.description}",
+            },
+            check_results=[reproduction, baseline_check],
+        )
+
+    baseline_metrics = {name: result.metrics for name, result in trained.baselines.items()}
+    outcome = promote_if_better(store, version, trained.metrics, baseline_metrics, test, policy)
+    context.log.info(outcome.decision.reason)
+    card = model_card(record, outcome.decision.reason)
+    try:
+        # The card describes the decision, so it joins the version's files once the decision is made.
+        card_location = store.attach_file(version, CARD_FILE, card.encode("utf-8"))
+    except OSError as exc:
+        card_location = None
+        context.log.warning(f"could not save the model card next to {version}: {exc}")
+    file_locations = {name: store.file_location(version, name) for name in plots}
+    metadata = _materialization_metadata(version, record, trained, outcome, policy, plots, file_locations, card)
+    if card_location:
+        metadata["model_card_file"] = MetadataValue.path(card_location)
     return MaterializeResult(
-        data_version=DataVersion(version),
-        metadata={
-            "model_version": version,
-            "dataset_version": movies_dataset.md5,
-            **{name: float(trained.metrics[name]) for name in REPORTED_METRICS},
-            "test_rows": trained.metrics["rows"],
-            "train_rows": trained.metrics["train_rows"],
-            "confusion_matrix": MetadataValue.md(
-                "| | predicted 0 | predicted 1 |\n|---|---|---|\n"
-                f"| actual 0 | {matrix['tn']} | {matrix['fp']} |\n| actual 1 | {matrix['fn']} | {matrix['tp']} |"
-            ),
-            "params": trained.params,
-        },
+        data_version=DataVersion(outcome.champion_after or "no-champion"),
+        metadata=metadata,
+        check_results=[reproduction, baseline_check],
     )

@@ -1,32 +1,54 @@
-"""A folder of versioned model artifacts with a `latest` pointer (pure Python, no Dagster).
+"""Versioned model artifacts, a champion pointer and an audit log of promotions (pure Python, no Dagster).
 
-Each version is a folder holding `model.joblib` and `model.json` (metrics, params, dataset version,
-sha256 of the model file). Versions are written to a temporary folder and renamed, so a crash never
-leaves a half-written model, and a model file is only unpickled after its checksum matches the record.
+Layout under the store's root (a folder here; a GCS prefix in production):
+
+    <version>/model.zip      the model in the safe format of serialization.py
+    <version>/model.json     its record: metrics, baselines, params, dataset and code version, sha256
+    <version>/<other files>  plots and the model card saved with it
+    champion                 the version in service (plain text)
+    latest                   the most recently trained version (plain text)
+    audit/<time>-<version>.json   one file per champion decision (promotion, kept champion, manual override)
+
+`ModelStore` holds all the logic on top of five storage primitives (read/write bytes by key, list a
+prefix, exists, a display location); `LocalModelStore` implements them for a folder and a cloud store
+only has to implement the same five. Writes are whole-object and atomic (a reader sees all or nothing),
+and a version's record is written last: a version without a record does not exist, so a crash while
+saving never leaves a half-written model visible.
+
+Loading verifies the artifact's sha256 against its record before reading a byte of it, and the format
+holds no code (no pickle), so a file the project did not write is refused rather than executed.
 """
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import os
-import shutil
+import re
 import tempfile
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import joblib
-
 from imdb_assets.errors import NotReadyError
+from imdb_assets.model import serialization
 
-MODEL_FILE = "model.joblib"
 RECORD_FILE = "model.json"
+CHAMPION_POINTER = "champion"
 LATEST_POINTER = "latest"
+AUDIT_PREFIX = "audit"
+_VERSION_PATTERN = re.compile(r"^\d{8}T\d{6}(?:\d{6})?-[0-9a-f]{8}$")
+_FILE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
-class CorruptModelError(RuntimeError):
+class ModelArtifactError(RuntimeError):
+    """A stored model cannot be trusted or read (one line: which version, which file, what is wrong)."""
+
+
+class CorruptModelError(ModelArtifactError):
     """A model file does not match the checksum recorded when it was saved."""
 
 
@@ -36,70 +58,275 @@ class LoadedModel:
     pipeline: Any
     record: dict
 
+    @property
+    def threshold(self) -> float:
+        return float(self.record.get("threshold", 0.5))
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _write_text_atomically(path: Path, text: str) -> None:
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.replace(tmp_name, path)
+    @property
+    def known_genres(self) -> list[str]:
+        return list(self.record.get("known_genres", []))
 
 
-class LocalModelStore:
-    def __init__(self, root: Path | str):
-        self.root = Path(root)
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
-    def save(self, pipeline: Any, record: dict) -> str:
-        """Store a fitted pipeline with its record; return the new version and point `latest` at it."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        trained_at = datetime.now(timezone.utc)
-        staging = Path(tempfile.mkdtemp(dir=self.root, prefix=".staging-"))
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in some containers
+        return "unknown"
+
+
+class ModelStore(ABC):
+    """Model versions with records, a champion pointer and an audit log, over five storage primitives."""
+
+    # ---- storage primitives: all a new backend implements -----------------------------------------
+    @abstractmethod
+    def _read_bytes(self, key: str) -> bytes:
+        """The object's bytes; FileNotFoundError when there is none."""
+
+    @abstractmethod
+    def _write_bytes(self, key: str, data: bytes) -> None:
+        """Replace the object atomically: readers see the old bytes or the new, never a mix."""
+
+    @abstractmethod
+    def _list(self, prefix: str) -> list[str]:
+        """Names directly under `prefix` ("" for the root): objects and sub-prefixes, without the prefix."""
+
+    @abstractmethod
+    def _exists(self, key: str) -> bool: ...
+
+    @abstractmethod
+    def location(self, key: str = "") -> str:
+        """Where `key` lives, for people (a path or a gs:// URL)."""
+
+    # ---- text helpers ------------------------------------------------------------------------------
+    def _read_text(self, key: str) -> str:
+        return self._read_bytes(key).decode("utf-8")
+
+    def _write_text(self, key: str, text: str) -> None:
+        self._write_bytes(key, text.encode("utf-8"))
+
+    def _read_pointer(self, name: str) -> str | None:
         try:
-            joblib.dump(pipeline, staging / MODEL_FILE)
-            sha256 = _sha256(staging / MODEL_FILE)
-            version = f"{trained_at:%Y%m%dT%H%M%S}-{sha256[:8]}"
-            full_record = {**record, "version": version, "trained_at": trained_at.isoformat(), "sha256": sha256}
-            (staging / RECORD_FILE).write_text(json.dumps(full_record, indent=2, sort_keys=True, default=str))
-            target = self.root / version
-            if target.exists():  # same second, same bytes: already stored
-                shutil.rmtree(staging)
-            else:
-                os.replace(staging, target)
-        finally:
-            if staging.exists():
-                shutil.rmtree(staging, ignore_errors=True)
-        _write_text_atomically(self.root / LATEST_POINTER, version)
+            return self._read_text(name).strip() or None
+        except FileNotFoundError:
+            return None
+
+    # ---- versions ----------------------------------------------------------------------------------
+    @staticmethod
+    def check_version(version: str) -> str:
+        version = str(version).strip()
+        if not _VERSION_PATTERN.match(version):
+            raise NotReadyError(
+                f"{version!r} is not a model version (expected e.g. 20261101T120000-1a2b3c4d; see `imdb-assets model list`)"
+            )
+        return version
+
+    def save(self, pipeline: Any, record: dict, files: dict[str, bytes] | None = None) -> str:
+        """Store a fitted pipeline, its record and extra files (plots, card); return the new version.
+
+        The version is the save time plus the artifact's sha256 prefix. It moves `latest`, never
+        `champion`: promotion is a separate, audited decision (`set_champion`)."""
+        artifact = serialization.dumps(pipeline)
+        digest = sha256_hex(artifact)
+        saved_at = _now()
+        version = f"{saved_at:%Y%m%dT%H%M%S%f}-{digest[:8]}"
+        for name in files or {}:
+            if not _FILE_NAME_PATTERN.match(name) or name in (RECORD_FILE, serialization.ARTIFACT_NAME):
+                raise ValueError(f"cannot store a file named {name!r} with a model")
+        self._write_bytes(f"{version}/{serialization.ARTIFACT_NAME}", artifact)
+        for name, data in (files or {}).items():
+            self._write_bytes(f"{version}/{name}", data)
+        full_record = {
+            **record,
+            "version": version,
+            "trained_at": record.get("trained_at", saved_at.isoformat()),
+            "saved_at": saved_at.isoformat(),
+            "artifact": serialization.ARTIFACT_NAME,
+            "format": serialization.FORMAT,
+            "sha256": digest,
+            "files": sorted(files or {}),
+        }
+        # The record last: from this write on the version exists.
+        self._write_text(f"{version}/{RECORD_FILE}", json.dumps(full_record, indent=2, sort_keys=True, default=str))
+        self._write_text(LATEST_POINTER, version)
         return version
 
     def versions(self) -> list[str]:
-        if not self.root.exists():
-            return []
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and (p / RECORD_FILE).exists() and not p.name.startswith("."))
-
-    def latest_version(self) -> str:
-        pointer = self.root / LATEST_POINTER
-        if not pointer.exists():
-            raise NotReadyError(f"no trained model in {self.root}: materialize the graph first (`make run` or `imdb-assets run`)")
-        return pointer.read_text().strip()
+        """Every complete version, oldest first."""
+        return sorted(
+            name for name in self._list("") if _VERSION_PATTERN.match(name) and self._exists(f"{name}/{RECORD_FILE}")
+        )
 
     def record(self, version: str) -> dict:
-        path = self.root / version / RECORD_FILE
-        if not path.exists():
-            raise NotReadyError(f"model version {version} not found in {self.root}")
-        return json.loads(path.read_text())
+        version = self.check_version(version)
+        try:
+            text = self._read_text(f"{version}/{RECORD_FILE}")
+        except FileNotFoundError:
+            raise NotReadyError(f"model version {version} not found in {self.location()}") from None
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ModelArtifactError(
+                f"{self.location(f'{version}/{RECORD_FILE}')} is not valid JSON ({exc.msg}, line {exc.lineno})"
+            ) from None
 
+    def attach_file(self, version: str, name: str, data: bytes) -> str:
+        """Add a file to an existing version (e.g. the model card, written once the promotion is decided);
+        the artifact and the record can never be replaced this way. Returns its location."""
+        version = self.check_version(version)
+        if not _FILE_NAME_PATTERN.match(name) or name in (RECORD_FILE, serialization.ARTIFACT_NAME):
+            raise ValueError(f"cannot attach a file named {name!r} to model {version}")
+        if not self._exists(f"{version}/{RECORD_FILE}"):
+            raise NotReadyError(f"model version {version} not found in {self.location()}")
+        self._write_bytes(f"{version}/{name}", data)
+        return self.location(f"{version}/{name}")
+
+    def version_files(self, version: str) -> list[str]:
+        """Every file stored with a version (artifact, record, plots, card)."""
+        return self._list(self.check_version(version))
+
+    def read_file(self, version: str, name: str) -> bytes:
+        return self._read_bytes(f"{self.check_version(version)}/{name}")
+
+    def file_location(self, version: str, name: str) -> str:
+        return self.location(f"{self.check_version(version)}/{name}")
+
+    def latest_trained_version(self) -> str | None:
+        """The most recently saved version (champion or not), or None."""
+        return self._read_pointer(LATEST_POINTER)
+
+    def latest_version(self) -> str:
+        version = self._read_pointer(LATEST_POINTER)
+        if version is None:
+            raise NotReadyError(
+                f"no trained model in {self.location()}: materialize the graph first (`make run` or `imdb-assets run`)"
+            )
+        return version
+
+    # ---- loading -----------------------------------------------------------------------------------
     def load(self, version: str | None = None) -> LoadedModel:
-        version = version or self.latest_version()
+        """The given version, or the champion; its checksum verified before it is read."""
+        if version is None:
+            version = self.champion_version()
+            if version is None:
+                trained = self._read_pointer(LATEST_POINTER)
+                hint = (
+                    f"models were trained (latest {trained}) but none beat the promotion rules; see `imdb-assets model list`"
+                    if trained
+                    else "materialize the graph first (`make run` or `imdb-assets run`)"
+                )
+                raise NotReadyError(f"no trained model is champion in {self.location()}: {hint}")
         record = self.record(version)
-        model_path = self.root / version / MODEL_FILE
-        actual = _sha256(model_path) if model_path.exists() else "missing"
+        if record.get("format") != serialization.FORMAT:
+            raise ModelArtifactError(
+                f"model {version} was saved in format {record.get('format') or 'joblib (pickle)'!r}, which this version does not load "
+                f"(only {serialization.FORMAT}); retrain it with `imdb-assets run`"
+            )
+        key = f"{version}/{record['artifact']}"
+        try:
+            artifact = self._read_bytes(key)
+        except FileNotFoundError:
+            raise CorruptModelError(
+                f"model {version}: artifact {self.location(key)} is missing; refusing to load it"
+            ) from None
+        actual = sha256_hex(artifact)
         if actual != record.get("sha256"):
-            raise CorruptModelError(f"{model_path}: sha256 {actual[:12]} does not match the recorded {str(record.get('sha256'))[:12]}; refusing to load it")
-        return LoadedModel(version, joblib.load(model_path), record)
+            raise CorruptModelError(
+                f"model {version}: {self.location(key)} has sha256 {actual[:12]}, not the {str(record.get('sha256'))[:12]} recorded "
+                "when it was saved (changed or damaged since); refusing to load it"
+            )
+        try:
+            pipeline = serialization.loads(artifact)
+        except serialization.ModelFormatError as exc:
+            raise ModelArtifactError(f"model {version}: {self.location(key)}: {exc}") from None
+        return LoadedModel(version, pipeline, record)
+
+    # ---- champion and audit log --------------------------------------------------------------------
+    def champion_version(self) -> str | None:
+        return self._read_pointer(CHAMPION_POINTER)
+
+    def set_champion(self, version: str, reason: str, actor: str = "pipeline", details: dict | None = None) -> dict:
+        """Point `champion` at `version` (after proving it loads) and log the decision; return the log entry."""
+        self.load(version)  # never promote something that cannot be served
+        previous = self.champion_version()
+        entry = self._audit("promoted", version, previous, reason, actor, details)
+        self._write_text(CHAMPION_POINTER, version)
+        return entry
+
+    def log_kept_champion(
+        self, challenger: str, reason: str, actor: str = "pipeline", details: dict | None = None
+    ) -> dict:
+        """Log that `challenger` was not promoted (the champion, if any, stays)."""
+        return self._audit("kept_champion", challenger, self.champion_version(), reason, actor, details)
+
+    def _audit(
+        self, decision: str, version: str, previous: str | None, reason: str, actor: str, details: dict | None
+    ) -> dict:
+        at = _now()
+        entry = {
+            "at": at.isoformat(),
+            "decision": decision,
+            "version": version,
+            "champion_before": previous,
+            "actor": actor,
+            "reason": reason,
+        }
+        if details:
+            entry["details"] = details
+        self._write_text(
+            f"{AUDIT_PREFIX}/{at:%Y%m%dT%H%M%S%f}-{decision}-{version}.json",
+            json.dumps(entry, indent=2, sort_keys=True, default=str),
+        )
+        return entry
+
+    def audit_log(self) -> list[dict]:
+        """Every champion decision, oldest first."""
+        names = sorted(n for n in self._list(AUDIT_PREFIX) if n.endswith(".json"))
+        return [json.loads(self._read_text(f"{AUDIT_PREFIX}/{name}")) for name in names]
+
+
+class LocalModelStore(ModelStore):
+    """The store in a local folder (keys are relative paths below `root`)."""
+
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        return self.root / key if key else self.root
+
+    def _read_bytes(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def _write_bytes(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp_name, 0o644)  # mkstemp's 0600 would hide models from a server running as another user
+            os.replace(tmp_name, path)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+
+    def _list(self, prefix: str) -> list[str]:
+        folder = self._path(prefix)
+        if not folder.is_dir():
+            return []
+        return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+
+    def _exists(self, key: str) -> bool:
+        return self._path(key).exists()
+
+    def location(self, key: str = "") -> str:
+        return str(self._path(key))

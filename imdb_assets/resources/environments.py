@@ -34,4 +34,10 @@ def resources_for_env(env: str | None = None, source: str | None = None) -> dict
     env = env or current_env()
     if env == "local":
         return local_resources(local_paths(), source or imdb_source())
-    raise NotImplementedError(f"environment {env!r} is not implemented yet")
+    if env == "prod":
+        # Imported here: the local environment needs none of the Google clients. Raises an error naming
+        # every missing variable, so definitions fail at start-up rather than mid-run.
+        from imdb_assets.resources.prod_settings import prod_resources
+
+        return prod_resources(source=source)
+    raise ValueError(f"environment {env!r} is not one of local, prod")

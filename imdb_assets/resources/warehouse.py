@@ -17,8 +17,9 @@ import duckdb
 import pandas as pd
 from dagster import ConfigurableResource
 
-from imdb_assets.contracts.sql_checks import column_types, quote_ident
+from imdb_assets.contracts.movies import FilteredMovies
 from imdb_assets.contracts.raw_imdb import RAW_FILES
+from imdb_assets.contracts.sql_checks import column_types, contract_select, quote_ident
 
 RAW_SCHEMA = "raw"
 FILTERED_MOVIES_TABLE = "filtered_movies_incremental"
@@ -31,10 +32,12 @@ def raw_table_name(file_name: str) -> str:
 
 @dataclass(frozen=True)
 class PartitionInfo:
-    table: str
+    """One snapshot date of one raw table, as the warehouse reports it."""
+
+    table: str  # raw table name without schema, e.g. `title_basics`
     snapshot_date: date
     rows: int
-    last_modified: datetime
+    last_modified: datetime  # timezone-aware (UTC): when this date of this table was last committed
 
 
 class WarehouseBusyError(RuntimeError):
@@ -48,7 +51,16 @@ class Warehouse(ConfigurableResource):
         """Atomically replace one snapshot date of every raw table with the given Parquet files."""
         raise NotImplementedError
 
-    def list_partitions(self) -> list[PartitionInfo]:
+    def list_partitions(self, busy_timeout_seconds: float | None = None) -> list[PartitionInfo]:
+        """Every loaded partition of the raw tables, with its row count and last-modified time.
+
+        Read-only; `[]` when nothing was ever loaded. This is what the `new_warehouse_partitions` sensor
+        polls (DuckDB: `raw.partition_loads`; BigQuery: `INFORMATION_SCHEMA.PARTITIONS` of the raw
+        tables). `last_modified` must be the commit time of the load (set while the data is written), so
+        a reload always moves it forward. A sensor tick must not hang on a busy warehouse: when the
+        warehouse cannot answer within `busy_timeout_seconds` (None: the resource's usual patience),
+        raise `WarehouseBusyError`.
+        """
         raise NotImplementedError
 
     def read_filtered_movies(self) -> pd.DataFrame:
@@ -73,11 +85,12 @@ class DuckDBWarehouse(Warehouse):
     lock_timeout_seconds: float = 30.0
 
     @contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(self, read_only: bool = False, lock_timeout_seconds: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         if read_only and not Path(self.path).exists():
             raise FileNotFoundError(f"{self.path}: warehouse does not exist yet (ingest a snapshot first)")
-        deadline = time.monotonic() + self.lock_timeout_seconds
+        timeout = self.lock_timeout_seconds if lock_timeout_seconds is None else lock_timeout_seconds
+        deadline = time.monotonic() + timeout
         delay = 0.05
         while True:
             try:
@@ -88,7 +101,7 @@ class DuckDBWarehouse(Warehouse):
                     raise
                 if time.monotonic() >= deadline:
                     raise WarehouseBusyError(f"{self.path}: warehouse is locked by another process") from exc
-                time.sleep(delay)
+                time.sleep(min(delay, max(deadline - time.monotonic(), 0.0)))
                 delay = min(delay * 2, 1.0)
         try:
             yield con
@@ -112,8 +125,10 @@ class DuckDBWarehouse(Warehouse):
 
     def replace_snapshot(self, snapshot_date, parquet_by_file, source_sha256):
         loaded: dict[str, int] = {}
-        now = datetime.now(timezone.utc)
         with self.connect() as con:
+            # Taken once the write lock is held, so it is the commit order: a dbt run that starts after it
+            # sees this data, which is what the sensor relies on to tell a reload from a built partition.
+            now = datetime.now(timezone.utc)
             self._ensure_raw_tables(con)
             con.execute("BEGIN TRANSACTION")
             try:
@@ -136,10 +151,10 @@ class DuckDBWarehouse(Warehouse):
                 raise
         return loaded
 
-    def list_partitions(self) -> list[PartitionInfo]:
+    def list_partitions(self, busy_timeout_seconds: float | None = None) -> list[PartitionInfo]:
         if not Path(self.path).exists():
             return []
-        with self.connect(read_only=True) as con:
+        with self.connect(read_only=True, lock_timeout_seconds=busy_timeout_seconds) as con:
             exists = con.execute(
                 "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = 'partition_loads'",
                 [RAW_SCHEMA],
@@ -149,7 +164,7 @@ class DuckDBWarehouse(Warehouse):
             rows = con.execute(
                 f"SELECT table_name, snapshot_date, rows, loaded_at FROM {RAW_SCHEMA}.partition_loads ORDER BY snapshot_date, table_name"
             ).fetchall()
-        return [PartitionInfo(t, d, n, m) for t, d, n, m in rows]
+        return [PartitionInfo(t, d, n, m.astimezone(timezone.utc)) for t, d, n, m in rows]
 
     def count_rows(self, table: str, snapshot_date: date | None = None) -> int:
         with self.connect(read_only=True) as con:
@@ -159,9 +174,9 @@ class DuckDBWarehouse(Warehouse):
 
     def read_filtered_movies(self) -> pd.DataFrame:
         with self.connect(read_only=True) as con:
+            # The contract decides the columns, their order and types (last_modified as 'YYYY-MM-DD').
             return con.execute(
-                f"SELECT * EXCLUDE (last_modified), strftime(last_modified, '%Y-%m-%d') AS last_modified "
-                f"FROM main.{FILTERED_MOVIES_TABLE} ORDER BY tconst"
+                f"SELECT {contract_select(FilteredMovies)} FROM main.{FILTERED_MOVIES_TABLE} ORDER BY tconst"
             ).df()
 
     def model_row_counts(self, table, window_start, window_end):

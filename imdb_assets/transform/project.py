@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import sys
+from functools import cached_property
+from importlib.metadata import version as installed_version
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
+from packaging.version import Version
 
 from imdb_assets.settings import DBT_PROJECT_DIR, current_env
 
@@ -42,5 +45,24 @@ def ensure_manifest(project: DbtProject = imdb_dbt_project) -> Path:
     return Path(project.manifest_path)
 
 
+class SubprocessOnlyDbtResource(DbtCliResource):
+    """dagster-dbt's CLI resource without two start-up costs this project never uses.
+
+    Before every `dbt` command, `DbtCliResource.cli` runs `dbt --version` in a subprocess (to learn the
+    version) and builds a dbt adapter inside the Dagster process (importing dbt-core and loading its
+    macros), only for `fetch_row_counts()` / `fetch_column_metadata()`. We count rows ourselves
+    (`Warehouse.model_row_counts`), and a dbt beside this Python is the dbt-core installed here, so both are
+    skipped: about 7 s of CPU per dbt step on a 2-core machine (benchmarks/scale_bench.py measures it)."""
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        if Path(self.dbt_executable).parent == Path(sys.executable).parent:
+            return Version(installed_version("dbt-core"))
+        return super()._cli_version  # another dbt (e.g. its own venv): ask it
+
+    def _initialize_dbt_core_adapter(self, args):  # noqa: ARG002 -- the override takes the same arguments
+        return None  # dagster-dbt accepts no adapter; only the row-count/column-metadata helpers need one
+
+
 def dbt_resource(project: DbtProject = imdb_dbt_project) -> DbtCliResource:
-    return DbtCliResource(project_dir=project, target=project.target, dbt_executable=dbt_executable())
+    return SubprocessOnlyDbtResource(project_dir=project, target=project.target, dbt_executable=dbt_executable())

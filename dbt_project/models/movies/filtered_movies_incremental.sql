@@ -7,10 +7,19 @@
   merged, so `last_modified` is the snapshot date a row's current values came from, and a late backfill
   of an older date never overwrites newer data.
 #}
+{#
+  The strategy depends on the engine. DuckDB: delete+insert on tconst. BigQuery: `merge` on tconst into
+  a table partitioned by last_modified and clustered by tconst. Not `insert_overwrite`: a changed row
+  moves from its old last_modified partition to the new one, and replacing whole partitions would
+  leave the old copy behind (two rows for one tconst); MERGE updates it in place wherever it lives.
+#}
+{% set on_bigquery = target.type == 'bigquery' %}
 {{ config(
     materialized='incremental',
     unique_key='tconst',
-    incremental_strategy='delete+insert',
+    incremental_strategy=('merge' if on_bigquery else 'delete+insert'),
+    partition_by=({'field': 'last_modified', 'data_type': 'date', 'granularity': 'day'} if on_bigquery else none),
+    cluster_by=(['tconst'] if on_bigquery else none),
     on_schema_change='fail'
 ) }}
 
@@ -51,10 +60,16 @@ joined as (
         and ratings.snapshot_date = basics.snapshot_date
 ),
 
+{#- A snapshot holds each tconst once (the raw contract checks it), so a one-day window has nothing to
+    de-duplicate; only a window over several snapshots (a backfill range) keeps each title's newest row.
+    Skipping it saves a hash aggregation over every rated movie (~2 s CPU of ~5 at IMDb's full size). #}
+{%- set window_days = (modules.datetime.date.fromisoformat(var("max_date")) - modules.datetime.date.fromisoformat(var("min_date"))).days %}
 latest as (
     select *
     from joined
+    {%- if window_days > 1 %}
     qualify row_number() over (partition by tconst order by last_modified desc) = 1
+    {%- endif %}
 )
 
 select latest.*
@@ -64,7 +79,7 @@ left join {{ this }} as existing
     on existing.tconst = latest.tconst
 where existing.tconst is null
     or (
-        existing.last_modified < latest.last_modified
+        existing.last_modified <= latest.last_modified
         and (
             existing.averageRating is distinct from latest.averageRating
             or existing.numVotes is distinct from latest.numVotes

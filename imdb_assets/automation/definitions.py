@@ -1,0 +1,16 @@
+"""What automation adds to the code location: jobs, sensors, schedules, and the refresh conditions.
+
+imdb_assets/definitions.py passes these lists to `Definitions` and wraps its assets with
+`with_refresh_conditions` (which attaches the downstream assets' automation condition).
+"""
+
+from imdb_assets.automation.conditions import with_refresh_conditions
+from imdb_assets.automation.jobs import dbt_snapshot_job, raw_ingest_job
+from imdb_assets.automation.schedules import daily_imdb_ingest
+from imdb_assets.automation.sensors import new_warehouse_partitions, refresh_downstream
+
+JOBS = [dbt_snapshot_job, raw_ingest_job]
+SENSORS = [new_warehouse_partitions, refresh_downstream]
+SCHEDULES = [daily_imdb_ingest]
+
+__all__ = ["JOBS", "SCHEDULES", "SENSORS", "with_refresh_conditions"]

@@ -1,0 +1,122 @@
+"""The model card: what the model is, how it was chosen, how good it is and what it cannot do (markdown)."""
+
+from __future__ import annotations
+
+from imdb_assets.model.evaluate import HIGHER_IS_BETTER, REPORTED_METRICS
+
+_METRIC_LABELS = {
+    "roc_auc": "ROC AUC",
+    "pr_auc": "PR AUC (average precision of 'enjoy')",
+    "balanced_accuracy": "balanced accuracy",
+    "f1": "F1 of 'enjoy'",
+    "log_loss": "log loss",
+    "brier": "Brier score",
+    "positive_rate": "share predicted 'enjoy'",
+}
+
+
+def _direction(metric: str) -> str:
+    if metric not in HIGHER_IS_BETTER:
+        return ""
+    return " (higher is better)" if HIGHER_IS_BETTER[metric] else " (lower is better)"
+
+
+def _bucket_range(bounds: list[int]) -> str:
+    return f"{bounds[0]}-{bounds[1] - 1}"
+
+
+def code_line(code: dict) -> str:
+    commit = (code.get("git_commit") or "no git")[:12]
+    return f"package {code.get('package')}, commit {commit}, model source sha256 {str(code.get('model_source_sha256'))[:12]}"
+
+
+def metrics_table(model: dict, baselines: dict[str, dict]) -> str:
+    names = ["model", *baselines]
+    rows = [f"| metric | {' | '.join(names)} |", "|---|" + "---|" * len(names)]
+    for metric in REPORTED_METRICS:
+        values = [model[metric], *(baselines[name][metric] for name in baselines)]
+        rows.append(
+            f"| {_METRIC_LABELS[metric]}{_direction(metric)} | " + " | ".join(f"{v:.4f}" for v in values) + " |"
+        )
+    return "\n".join(rows)
+
+
+def confusion_table(matrix: dict) -> str:
+    return (
+        "| | predicted 'will not enjoy' | predicted 'will enjoy' |\n|---|---|---|\n"
+        f"| rated below threshold | {matrix['tn']} | {matrix['fp']} |\n| rated at or above threshold | {matrix['fn']} | {matrix['tp']} |"
+    )
+
+
+def selection_table(selection: list[dict]) -> str:
+    rows = ["| candidate | validation ROC AUC | ± 1 s.e. | fit s | chosen |", "|---|---|---|---|---|"]
+    for s in selection:
+        rows.append(
+            f"| {s['candidate']} | {s['validation_roc_auc']:.4f} | {s['standard_error']:.4f} | {s['fit_seconds']:.2f} | {'**yes**' if s['chosen'] else ''} |"
+        )
+    return "\n".join(rows)
+
+
+def model_card(record: dict, promotion_reason: str | None = None) -> str:
+    """Markdown for a record written by the enjoyment_model asset (see model/assets.py)."""
+    metrics, baselines, params = record["metrics"], record["baselines"], record["params"]
+    rows = record["split"]["rows"]
+    genres_auc = baselines["genres_only"]["roc_auc"]
+    lines = [
+        f"# Enjoyment model {record['version']}",
+        "",
+        (
+            f"**Question answered**: given a movie's title and genres, will a viewer enjoy it, i.e. is its IMDb average "
+            f"rating at least {record.get('rating_threshold', 5)}? Answers 'will enjoy' when the calibrated probability is at "
+            f"least **{record['threshold']:.4f}**."
+        ),
+        "",
+        f"**Promotion**: {promotion_reason or 'decided after saving; see the audit log (`imdb-assets model show`)'}",
+        "",
+        "## Data",
+        f"- Dataset version (DVC md5): `{record['dataset_version']}`",
+        (
+            f"- Movies: {rows['fit']['rows']} fitting, {rows['validation']['rows']} validation, {rows['test']['rows']} test "
+            f"(share rated >= threshold: {rows['fit']['positive_share']:.3f} / {rows['validation']['positive_share']:.3f} / "
+            f"{rows['test']['positive_share']:.3f})"
+        ),
+        (
+            f"- Splits by {record['split']['method']}: test = buckets {_bucket_range(record['split']['test_buckets'])}, validation = "
+            f"buckets {_bucket_range(record['split']['validation_buckets'])} (a title never changes split between snapshots)"
+        ),
+        "",
+        "## Model",
+        (
+            f"- Chosen: **{params['candidate']}** on TF-IDF title words (1-2 grams) and characters (2-4 grams), multi-hot "
+            f"genres and genre pairs ({params['feature_columns']} columns); class imbalance: {params['class_imbalance']}"
+        ),
+        f"- Calibration: {params['calibration']['method']} fitted on validation",
+        (
+            "- Threshold: maximises balanced accuracy on validation (a majority-class answer scores 0.5 on it, "
+            "however skewed the ratings are; accuracy and F1 of 'enjoy' reward answering 'enjoy' for everything)"
+        ),
+        f"- Selection on validation ROC AUC, one-standard-error rule: {record['selection_rule']}",
+        "",
+        selection_table(record["selection"]),
+        "",
+        f"## Held-out test split ({metrics['rows']} movies), beside the baselines",
+        metrics_table(metrics, baselines),
+        "",
+        confusion_table(metrics["confusion_matrix"]),
+        "",
+        "## Limitations",
+        (
+            f"- A title and its genres carry limited signal: ROC AUC {metrics['roc_auc']:.3f}, of which genres alone give "
+            f"{genres_auc:.3f}; the title adds {metrics['roc_auc'] - genres_auc:+.3f}. Expect many wrong answers for single movies."
+        ),
+        (
+            "- The majority baseline has the highest F1 of 'enjoy' and accuracy by answering 'enjoy' for everything: "
+            "read balanced accuracy and ROC AUC instead."
+        ),
+        "- The label is IMDb's average rating, not one person's taste; ratings from a handful of votes are noisy.",
+        "- Numbers measured on the bundled synthetic sample say nothing about real IMDb data.",
+        "",
+        "## Provenance",
+        f"- Trained at {record['trained_at']}, seed {params['seed']}, {code_line(record['code_version'])}",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,94 @@
+"""Many predictions in one pass, equal to `predictor.predict` row by row (pure Python, no Dagster).
+
+`predictor.predict` is the reference for one row. The server answers batches, so it prepares each
+champion once (`prepare_serving_model`: threshold, known genres and a compiled scorer) and scores a
+whole batch with one call; the tests hold the two paths equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from imdb_assets.features.text import normalise_title, split_genres
+from imdb_assets.model.store import LoadedModel
+from imdb_assets.serving.fast_scorer import Scorer, compile_scorer, pipeline_scorer
+from imdb_assets.serving.predictor import InvalidInputError, Prediction
+
+TITLE_COLUMN = "title_clean"
+GENRE_COLUMN = "genres"
+
+
+@dataclass(frozen=True)
+class ServingModel:
+    """A champion ready to answer: the loaded model plus what every request needs from it."""
+
+    loaded: LoadedModel
+    score: Scorer
+    threshold: float
+    known_genres: tuple[str, ...]
+    compiled: bool  # False: scoring goes through pipeline.predict_proba (slower, same answers)
+
+    @property
+    def version(self) -> str:
+        return self.loaded.version
+
+    @property
+    def record(self) -> dict:
+        return self.loaded.record
+
+
+def prepare_serving_model(model: LoadedModel) -> ServingModel:
+    known_genres = tuple(model.record.get("known_genres", []))
+    compiled = compile_scorer(model.pipeline, known_genres, genre_column=GENRE_COLUMN)
+    return ServingModel(
+        loaded=model,
+        score=compiled or pipeline_scorer(model.pipeline),
+        threshold=float(model.record.get("threshold", 0.5)),
+        known_genres=known_genres,
+        compiled=compiled is not None,
+    )
+
+
+@lru_cache(maxsize=8192)
+def _genres(genres: tuple[str, ...] | str) -> tuple[tuple[str, ...], str]:
+    """split_genres and its comma-joined form, cached: requests repeat a few hundred genre combinations,
+    and canonicalising each genre name costs more than scoring the row."""
+    genre_list = split_genres(genres)
+    return tuple(genre_list), ",".join(genre_list)
+
+
+def _score_rows(model: ServingModel, rows: Iterable[tuple[str, Sequence[str] | str]]) -> tuple[list[float], list[list[str]]]:
+    """P(enjoy) and the genres the model does not know, per row, from a single scoring call."""
+    titles, genre_lists, genre_columns = [], [], []
+    for index, (title, genres) in enumerate(rows):
+        if not title or not str(title).strip():
+            raise InvalidInputError(f"row {index}: title is empty")
+        titles.append(normalise_title(title))
+        genre_list, genre_column = _genres(genres if isinstance(genres, str) else tuple(genres))
+        genre_lists.append(genre_list)
+        genre_columns.append(genre_column)
+    if not titles:
+        return [], []
+    probabilities = model.score({TITLE_COLUMN: titles, GENRE_COLUMN: genre_columns}).tolist()
+    known = set(model.known_genres)
+    return probabilities, [[g for g in genres if known and g not in known] for genres in genre_lists]
+
+
+def predict_batch(model: ServingModel, rows: Iterable[tuple[str, Sequence[str] | str]]) -> list[Prediction]:
+    """Predictions for (title, genres) rows, in order: row by row what `predictor.predict` answers."""
+    probabilities, unknown = _score_rows(model, rows)
+    return [
+        Prediction(int(p >= model.threshold), p, model.version, model.threshold, u) for p, u in zip(probabilities, unknown)
+    ]
+
+
+def answer_batch(model: ServingModel, rows: Iterable[tuple[str, Sequence[str] | str]]) -> list[dict]:
+    """`predict_batch` as the API's JSON objects, built directly (a 1,000-row batch skips 1,000 objects)."""
+    probabilities, unknown = _score_rows(model, rows)
+    version, threshold = model.version, model.threshold
+    return [
+        {"label": int(p >= threshold), "probability": p, "threshold": threshold, "model_version": version, "unknown_genres": u}
+        for p, u in zip(probabilities, unknown)
+    ]

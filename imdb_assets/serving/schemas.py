@@ -1,0 +1,62 @@
+"""The HTTP API's request and response shapes (they are also what /docs and /openapi.json show)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+MAX_TITLE_CHARS = 500
+MAX_GENRES = 30
+MAX_GENRE_CHARS = 50
+NO_COMMA = r"^[^,]*$"  # one genre per item: "Comedy,Drama" would silently be two
+
+Genre = Annotated[str, StringConstraints(max_length=MAX_GENRE_CHARS, pattern=NO_COMMA)]
+
+
+class PredictItem(BaseModel):
+    """One movie to judge."""
+
+    # Python's regex engine, not pydantic's default Rust one: `\S` must mean what `str.strip()` means here
+    # and what schema-driven clients in Python generate (the engines disagree on e.g. "\x1c").
+    model_config = ConfigDict(
+        extra="forbid",
+        regex_engine="python-re",
+        json_schema_extra={"examples": [{"title": "The Matrix", "genres": ["Action", "Sci-Fi"]}]},
+    )
+
+    title: str = Field(min_length=1, max_length=MAX_TITLE_CHARS, pattern=r"\S", description="the movie's title, as IMDb writes it")
+    genres: list[Genre] = Field(
+        default_factory=list,
+        max_length=MAX_GENRES,
+        description="IMDb genres, one per item (e.g. Comedy, Drama); genres the model never saw are ignored and listed back",
+    )
+
+
+class PredictionOut(BaseModel):
+    label: Literal[0, 1] = Field(description="1: the viewer will probably enjoy it (probability >= threshold)")
+    probability: float = Field(ge=0, le=1, description="the model's probability that the viewer enjoys it")
+    threshold: float = Field(description="the probability from which the label is 1")
+    model_version: str = Field(description="the champion model that answered")
+    unknown_genres: list[str] = Field(description="genres the model never saw (ignored)")
+
+
+class ErrorOut(BaseModel):
+    detail: str = Field(description="what is wrong, in one line")
+    field: str | None = Field(default=None, description="the request field at fault, e.g. title, genres, [3].title, body")
+
+
+class HealthOut(BaseModel):
+    status: Literal["ready", "not ready"]
+    model_version: str | None
+    detail: str = Field(description="why the server is not ready, or a failed reload while the current champion keeps serving")
+
+
+class ModelOut(BaseModel):
+    version: str
+    dataset_version: str | None = Field(description="md5 of the DVC-versioned dataset it was trained on")
+    trained_at: str | None
+    metrics: dict[str, Any] = Field(description="held-out test metrics recorded at training time")
+    threshold: float
+    known_genres: list[str]
+    params: dict[str, Any]

@@ -1,0 +1,187 @@
+"""A new snapshot flows through a running Dagster: `imdb-assets ingest` -> sensor -> dbt -> downstream.
+
+`dagster dev` (webserver, daemon, code server) runs through the project's wrapper with a private
+instance and home; the test ingests today's snapshot with the CLI, as an upstream loader would, and
+polls the instance until the dbt partition and then the CSV, dataset, features and model have
+materialized. The whole process group is stopped with SIGTERM, and nothing may be left running.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, DagsterRunStatus, RunsFilter
+
+from imdb_assets.settings import BUNDLED_SAMPLE_DIR
+from imdb_assets_tests.dagster_dev_process import DagsterDev, free_port
+
+DOWNSTREAM = ["movies_csv", "movies_dataset", "movie_features", "enjoyment_model"]
+RAW = {AssetKey("raw_title_basics"), AssetKey("raw_title_ratings")}
+STARTUP_TIMEOUT_SECONDS = 180
+FLOW_TIMEOUT_SECONDS = 300
+
+
+def wait_for(condition, timeout: float, what: str, dev: DagsterDev, poll: float = 2.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        if dev.process.poll() is not None:
+            pytest.fail(f"dagster dev exited ({dev.process.returncode}) while waiting for {what}:\n{dev.log_tail()}")
+        if dev.code_server_error():
+            pytest.fail(f"the code server failed while waiting for {what}:\n{dev.log_tail()}")
+        time.sleep(poll)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}:\n{dev.log_tail()}")
+
+
+def daemons_ready(instance: DagsterInstance) -> bool:
+    beats = {h.daemon_type for h in instance.get_daemon_heartbeats().values()}
+    return {"SENSOR", "ASSET", "QUEUED_RUN_COORDINATOR"} <= beats
+
+
+INSTIGATORS_QUERY = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
+    sensors { name sensorState { status } } schedules { name scheduleState { status } } } } } }"""
+
+
+def instigator_states(port: int) -> dict[str, str] | None:
+    """Sensor and schedule statuses as the webserver reports them (None until it answers)."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": INSTIGATORS_QUERY}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            repositories = json.load(response)["data"]["repositoriesOrError"]["nodes"]
+    except (OSError, KeyError, TypeError, ValueError):
+        return None
+    states = {}
+    for repository in repositories:
+        states.update({s["name"]: s["sensorState"]["status"] for s in repository["sensors"]})
+        states.update({s["name"]: s["scheduleState"]["status"] for s in repository["schedules"]})
+    return states or None
+
+
+def failed_runs(instance: DagsterInstance) -> list[str]:
+    runs = instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]))
+    return [f"{r.job_name} {r.run_id} {r.status.value}" for r in runs]
+
+
+def latest(instance: DagsterInstance, key: str, partition: str | None = None):
+    """The latest materialization record of an asset (or of one of its partitions), if any."""
+    partitions = [partition] if partition is not None else None
+    records_filter = AssetRecordsFilter(asset_key=AssetKey(key), asset_partitions=partitions)
+    records = instance.fetch_materializations(records_filter, limit=1).records
+    return records[0] if records else None
+
+
+@pytest.mark.slow  # about 1.5-3 minutes on 2 cores
+def test_ingested_snapshot_is_built_and_refreshed_by_a_running_dagster(tmp_path: Path):
+    home, dagster_home = tmp_path / "home", tmp_path / "dagster_home"
+    env = {k: v for k, v in os.environ.items() if k not in ("IMDB_ASSETS_SOURCE", "DAGSTER_HOME")}
+    env.update(
+        IMDB_ASSETS_HOME=str(home),
+        IMDB_ASSETS_SENSOR_INTERVAL_SECONDS="3",
+        IMDB_ASSETS_AUTOMATION_INTERVAL_SECONDS="3",
+        PYTHONUNBUFFERED="1",
+    )
+    port = free_port()
+    dev = DagsterDev(
+        dagster_home,
+        env,
+        ["-m", "imdb_assets_tests.automation_code_location", "-h", "127.0.0.1", "-p", str(port)],
+        tmp_path / "dagster_dev.log",
+    )
+    today = datetime.now(timezone.utc).date().isoformat()
+    instance = None
+    try:
+        dev.start()
+        # What `make dev` shows in the UI: both sensors running, the ingest schedule off. (Asked first:
+        # once the webserver answers, the instance's storage exists and this process may open it too.)
+        states = wait_for(
+            lambda: instigator_states(port), STARTUP_TIMEOUT_SECONDS, "the webserver's GraphQL answer", dev
+        )
+        assert states == {
+            "new_warehouse_partitions": "RUNNING",
+            "refresh_downstream": "RUNNING",
+            "daily_imdb_ingest": "STOPPED",
+        }
+        config = yaml.safe_load((dagster_home / "dagster.yaml").read_text())  # written by the wrapper
+        assert config["telemetry"] == {"enabled": False} and config["nux"] == {"enabled": False}
+        assert config["run_queue"] == {"max_concurrent_runs": 1}
+        instance = DagsterInstance.from_config(str(dagster_home))
+        wait_for(lambda: daemons_ready(instance), STARTUP_TIMEOUT_SECONDS, "the daemons' first heartbeats", dev)
+
+        started = time.monotonic()
+        ingest = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "imdb-assets"),
+                "ingest",
+                "--source",
+                str(BUNDLED_SAMPLE_DIR),
+                "--snapshot-date",
+                today,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,  # the assertion below shows the CLI's error line
+        )
+        assert ingest.returncode == 0, ingest.stderr
+
+        def flowed():
+            failures = failed_runs(instance)
+            if failures:
+                pytest.fail(f"runs failed: {failures}\n{dev.log_tail()}")
+            records = [latest(instance, "filtered_movies_incremental", today)] + [
+                latest(instance, key) for key in DOWNSTREAM
+            ]
+            return records if all(records) else None
+
+        dbt_record, *downstream = wait_for(
+            flowed, FLOW_TIMEOUT_SECONDS, "the dbt partition and the downstream assets", dev
+        )
+        flow_seconds = time.monotonic() - started
+
+        dbt_run = instance.get_run_by_id(dbt_record.run_id)
+        assert dbt_run.job_name == "dbt_snapshot_job"
+        assert dbt_run.tags["dagster/sensor_name"] == "new_warehouse_partitions"
+        assert dbt_run.tags["dagster/partition"] == today
+        assert dbt_run.tags["dagster/run_key"].startswith(f"{today}@")
+        # The raw load happened outside Dagster: the sensor recorded it (a runless materialization).
+        for raw_key in RAW:
+            raw = latest(instance, raw_key.to_user_string(), today)
+            assert raw is not None and raw.run_id == ""
+        # Automation refreshed each downstream asset once, after dbt, in lineage order. (movies_csv has
+        # blocking checks of its own, so it runs first and the rest follow once they pass.)
+        for key in DOWNSTREAM:
+            assert len(instance.fetch_materializations(AssetKey(key), limit=10).records) == 1, key
+        for record in downstream:
+            assert instance.get_run_by_id(record.run_id).tags.get("dagster/sensor_name") == "refresh_downstream"
+        times = [dbt_record.timestamp] + [r.timestamp for r in downstream]
+        assert times == sorted(times)
+        # Nothing re-ingested raw from the default source: one dbt run, and no run targeted the raw tables.
+        runs = instance.get_runs()
+        assert [r.job_name for r in runs].count("dbt_snapshot_job") == 1
+        assert all(r.job_name != "raw_ingest_job" and not (r.asset_selection or set()) & RAW for r in runs)
+        print(f"snapshot {today}: ingest to model in {flow_seconds:.0f}s")
+        # The leftover check below finds processes by their DAGSTER_HOME: it sees the running ones now.
+        assert len(dev.leftovers()) >= 3  # dagster dev, its webserver, daemon and code server
+    finally:
+        if instance is not None:
+            instance.dispose()
+        survivors = dev.stop() if dev.process is not None else []
+        dev.kill_everything()
+    assert survivors == [], f"processes still running after SIGTERM: {survivors}\n{dev.log_tail()}"
+    assert dev.leftovers() == []

@@ -1,0 +1,40 @@
+"""Upstream schema changes and broken IMDb files: each fails the run with one line naming the file, the
+column and an example row, and leaves every earlier output and dataset version exactly as it was."""
+
+from pathlib import Path
+
+import pytest
+
+from imdb_assets.errors import DataError
+from imdb_assets.ingest.imdb_files import stage_snapshot
+from imdb_assets_tests.bad_snapshots import BAD_CASES
+from imdb_assets_tests.dataset_helpers import cli, fingerprint
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CASES))
+def test_bad_snapshot_fails_in_one_line_and_keeps_every_output(case: str, home_copy: Path, tmp_path: Path, capsys):
+    bad_source = tmp_path / "bad"
+    bad_source.mkdir()
+    BAD_CASES[case].write(bad_source)
+    before = fingerprint(home_copy)
+
+    code, _, err = cli(capsys, "run", "--source", str(bad_source), "--snapshot-date", "2026-11-02")
+
+    assert code == 1
+    error = err.strip().splitlines()[-1]
+    assert error.startswith("imdb-assets run: error: raw_imdb_tables: "), error
+    for word in BAD_CASES[case].expected_words:
+        assert word in error, f"{word!r} not in: {error}"
+    assert fingerprint(home_copy) == before
+
+
+def test_a_valid_snapshot_passes_the_same_checks(tmp_path: Path, sample_dir: Path):
+    staged = stage_snapshot(str(sample_dir), tmp_path)
+    assert all(s.rows > 0 and s.parquet_path.exists() for s in staged.values())
+
+
+def test_truncated_gzip_is_found_by_duckdb_not_the_header_read(tmp_path: Path):
+    # The header decompresses fine: the cut is found while DuckDB parses, far into the stream.
+    BAD_CASES["truncated_gzip"].write(tmp_path)
+    with pytest.raises(DataError, match=r"the data ends after line [\d,]{6,}"):
+        stage_snapshot(str(tmp_path), tmp_path / "work")

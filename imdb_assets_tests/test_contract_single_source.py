@@ -1,0 +1,77 @@
+"""One pandera model per table boundary is the only list of columns: the warehouse tables, the CSV and
+the features have exactly the contract's columns, and no Python module spells out a column list of its own."""
+
+import ast
+import re
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pandera.pandas as pa
+import pytest
+
+from imdb_assets.contracts.features import MovieFeatures
+from imdb_assets.contracts.movies import FilteredMovies, movie_columns, read_movies_csv
+from imdb_assets.contracts.raw_imdb import RAW_FILES
+from imdb_assets.contracts.sql_checks import rules
+from imdb_assets.resources.warehouse import raw_table_name
+from imdb_assets.settings import PACKAGE_DIR, LocalPaths
+
+CONTRACTS: list[type[pa.DataFrameModel]] = [*RAW_FILES.values(), FilteredMovies, MovieFeatures]
+# Modules allowed to name columns in lists: the contracts themselves, and the synthetic generator, which
+# plays IMDb (the upstream) and so must not borrow our idea of IMDb's format.
+EXEMPT = ("contracts/", "synth/")
+
+
+def table_columns(home: Path, table: str) -> list[str]:
+    with duckdb.connect(str(LocalPaths(home).warehouse), read_only=True) as con:
+        return [row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()]
+
+
+def test_the_dbt_model_has_exactly_the_contracts_columns(built_home: Path):
+    assert table_columns(built_home, "main.filtered_movies_incremental") == movie_columns()
+
+
+def test_raw_tables_have_exactly_the_contracts_columns(built_home: Path):
+    for file_name, model in RAW_FILES.items():
+        assert table_columns(built_home, f"raw.{raw_table_name(file_name)}") == ["snapshot_date", *model.to_schema().columns]
+
+
+def test_csv_and_features_have_exactly_the_contracts_columns(built_home: Path):
+    paths = LocalPaths(built_home)
+    movies = read_movies_csv(paths.movies_csv)
+    assert list(movies.columns) == movie_columns()
+    FilteredMovies.validate(movies)
+    features = pd.read_parquet(paths.features_dir / "movie_features.parquet")
+    assert list(features.columns) == list(MovieFeatures.to_schema().columns)
+
+
+@pytest.mark.parametrize("model", CONTRACTS, ids=lambda m: m.__name__)
+def test_every_rule_of_every_contract_has_a_sql_translation(model):
+    # `rules` raises on a check kind it cannot translate, so a new rule can't be silently skipped in DuckDB.
+    assert rules(model)
+
+
+def column_lists_outside_contracts() -> list[str]:
+    """Places in the package that spell out 3+ columns of one contract: list/tuple/set literals of
+    column names, or a SQL string naming them."""
+    columns_of = [set(m.to_schema().columns) for m in CONTRACTS]
+    found = []
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        relative = path.relative_to(PACKAGE_DIR).as_posix()
+        if relative.startswith(EXEMPT):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+                names = {e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and re.search(r"(?i)\bselect\b", node.value):
+                names = set(re.findall(r"[A-Za-z_]+", node.value))  # a SQL column list
+            else:
+                continue
+            if any(len(names & columns) >= 3 for columns in columns_of):
+                found.append(f"{relative}:{node.lineno}")
+    return found
+
+
+def test_no_module_relists_a_contracts_columns():
+    assert column_lists_outside_contracts() == []

@@ -1,0 +1,206 @@
+"""Champion/challenger through Dagster and the CLI, in copies of a home built on the bundled sample."""
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from dagster import AssetKey
+
+from imdb_assets.instance import local_instance
+from imdb_assets.model.store import LocalModelStore
+from imdb_assets.pipeline_run import summarize
+from imdb_assets.settings import LocalPaths
+from imdb_assets_tests.model_helpers import (
+    flip_byte,
+    materialize_model,
+    model_metadata,
+    run_cli,
+    run_cli_json,
+    with_model_command,
+)
+
+MODEL_METRICS = {"roc_auc", "pr_auc", "balanced_accuracy", "f1", "log_loss", "brier", "positive_rate"}
+
+
+def _store(home: Path) -> LocalModelStore:
+    return LocalModelStore(LocalPaths(home).models_dir)
+
+
+@pytest.mark.slow  # one whole `imdb-assets run` (~60 s)
+def test_run_json_reports_metrics_baselines_threshold_and_the_promotion(home_copy: Path, capsys):
+    instance = local_instance(LocalPaths(home_copy).dagster_home)
+    first = summarize(date(2026, 11, 1), instance).model  # what the run that built the home printed
+    assert first["promoted"] is True and first["champion_version"] == first["version"]
+    assert first["reason"].startswith("promoted: first champion, beats both baselines")
+
+    summary = run_cli_json(capsys, "run", "--snapshot-date", "2026-11-01")
+    model = summary["model"]
+    assert set(model["metrics"]) == MODEL_METRICS and all(isinstance(v, float) for v in model["metrics"].values())
+    assert set(model["baselines"]) == {"majority", "genres_only"}
+    for baseline in model["baselines"].values():
+        assert MODEL_METRICS | {"threshold"} <= set(baseline)
+    assert model["baselines"]["majority"]["roc_auc"] == 0.5
+    assert 0.0 < model["threshold"] < 1.0
+    movies = summary["assets"]["movie_features"]["rows"]
+    assert 0.15 * movies < sum(model["confusion_matrix"].values()) < 0.25 * movies  # the held-out ~20 %
+    # Same data, same seed: the new challenger equals the champion, so it cannot beat it by the margin.
+    assert model["version"] != first["version"] and model["metrics"] == first["metrics"]
+    assert model["promoted"] is False and model["champion_version"] == first["version"]
+    assert f"not promoted (champion {first['version']} stays): beats_champion failed" in model["reason"]
+    assert summary["assets"]["enjoyment_model"]["data_version"] == first["version"]  # the model in service
+
+
+def test_a_worse_challenger_is_not_promoted_until_a_person_promotes_it(home_copy: Path, capsys, monkeypatch):
+    with_model_command(monkeypatch)
+    store = _store(home_copy)
+    champion = store.champion_version()
+    instance = local_instance(LocalPaths(home_copy).dagster_home)
+
+    # Deliberately worse: the same recipe without titles (a genres-only model).
+    result = materialize_model(instance, {"title_features": False})
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert checks["artifact_reproduces_predictions"].passed
+    assert "beats_genres_only" in checks["beats_baselines"].description
+    meta = model_metadata(instance)
+    worse = meta["model_version"]
+    assert meta["promoted"] is False and meta["champion_version"] == champion and store.champion_version() == champion
+    assert meta["roc_auc"] < meta["champion_on_current_test_split"]["roc_auc"]
+    assert meta["promotion_reason"].startswith(f"not promoted (champion {champion} stays): beats_champion failed")
+    assert run_cli_json(capsys, "predict", "--title", "Heat", "--genres", "Crime,Drama")["model_version"] == champion
+
+    listed = run_cli_json(capsys, "model", "list")
+    assert [m["version"] for m in listed["models"]] == [champion, worse]
+    assert [m["champion"] for m in listed["models"]] == [True, False] and listed["models"][1]["latest"]
+
+    # A person overrides the rules; it is logged with who and why.
+    code, out, _ = run_cli(capsys, "model", "promote", worse, "--reason", "rollback drill")
+    assert code == 0 and f"champion is now {worse} (was {champion})" in out
+    last = store.audit_log()[-1]
+    assert last["decision"] == "promoted" and last["actor"].startswith("cli:") and "rollback drill" in last["reason"]
+    assert run_cli_json(capsys, "predict", "--title", "Heat", "--genres", "Crime,Drama")["model_version"] == worse
+
+    # The next training run beats that weaker champion on the current split and takes its place.
+    materialize_model(instance)
+    meta = model_metadata(instance)
+    assert meta["promoted"] is True and store.champion_version() == meta["model_version"]
+    assert meta["promotion_reason"].startswith(f"promoted: beats champion {worse} on the current test split")
+    shown = run_cli_json(capsys, "model", "show")
+    assert shown["champion"] and shown["record"]["version"] == meta["model_version"]
+    assert [d["decision"] for d in shown["decisions"]] == ["promoted"]
+    assert {"model.zip", "model.json", "roc.png", "calibration.png", "model_card.md"} <= set(shown["files"])
+
+
+def test_a_corrupted_champion_is_refused_and_replaced_by_the_next_good_model(home_copy: Path, capsys, monkeypatch):
+    with_model_command(monkeypatch)
+    store = _store(home_copy)
+    champion = store.champion_version()
+    flip_byte(store.root / champion / "model.zip", offset=2000)
+
+    code, out, err = run_cli(capsys, "predict", "--title", "Heat", "--genres", "Crime")
+    assert code == 1 and out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert f"model {champion}" in err and "sha256" in err and "refusing to load it" in err
+    code, _, err = run_cli(capsys, "model", "promote", "no-such-version")
+    assert code == 1 and "is not a model version" in err and len(err.strip().splitlines()) == 1
+
+    materialize_model(local_instance(LocalPaths(home_copy).dagster_home))
+    meta = model_metadata(local_instance(LocalPaths(home_copy).dagster_home))
+    assert meta["promoted"] is True and store.champion_version() == meta["model_version"] != champion
+    assert f"champion {champion} cannot be scored" in meta["promotion_reason"]
+    assert (
+        run_cli_json(capsys, "predict", "--title", "Heat", "--genres", "Crime")["model_version"]
+        == meta["model_version"]
+    )
+    # Nobody can put the damaged version back in service by hand either.
+    code, _, err = run_cli(capsys, "model", "promote", champion)
+    assert code == 1 and "refusing to load it" in err and store.champion_version() == meta["model_version"]
+
+
+def test_the_champion_beats_both_baselines_on_the_samples_held_out_split(built_home: Path):
+    import pandas as pd
+    from sklearn.metrics import balanced_accuracy_score, roc_auc_score
+
+    store = _store(built_home)
+    champion = store.load()
+    record = champion.record
+    features = pd.read_parquet(LocalPaths(built_home).features_dir / "movie_features.parquet")
+    test = features[features["split"] == "test"]
+    # Recomputed here from the served artifact, not taken from what training reported.
+    probability = champion.pipeline.predict_proba(test[["title_clean", "genres"]])[:, 1]
+    roc_auc = roc_auc_score(test["label"], probability)
+    balanced_accuracy = balanced_accuracy_score(test["label"], probability >= champion.threshold)
+    assert roc_auc == pytest.approx(record["metrics"]["roc_auc"], abs=1e-12)
+    assert balanced_accuracy == pytest.approx(record["metrics"]["balanced_accuracy"], abs=1e-12)
+    for name in ("majority", "genres_only"):
+        baseline = record["baselines"][name]
+        assert roc_auc > baseline["roc_auc"] and balanced_accuracy > baseline["balanced_accuracy"], name
+    assert record["baselines"]["majority"]["balanced_accuracy"] == 0.5
+    assert record["metrics"]["rows"] == len(test)
+
+
+def test_the_model_is_saved_with_its_lineage_plots_and_card(built_home: Path):
+    store = _store(built_home)
+    record = store.record(store.champion_version())
+    instance = local_instance(LocalPaths(built_home).dagster_home)
+    meta = model_metadata(instance)
+    dataset = instance.get_latest_materialization_event(AssetKey("movies_dataset"))
+    assert (
+        record["dataset_version"]
+        == meta["dataset_version"]
+        == dataset.asset_materialization.tags["dagster/data_version"]
+    )
+    assert record["code_version"]["package"] and len(record["code_version"]["model_source_sha256"]) == 64
+    assert {"Drama", "Comedy"} <= set(record["known_genres"]) and 0 < record["threshold"] < 1
+    assert record["params"]["candidates_searched"] >= 5 and len({c["family"] for c in record["selection"]}) == 3
+    assert sum(c["chosen"] for c in record["selection"]) == 1
+    for name, key in (("roc.png", "roc_curve_file"), ("calibration.png", "calibration_curve_file")):
+        assert store.read_file(record["version"], name)[:8] == b"\x89PNG\r\n\x1a\n"
+        assert meta[key] == store.file_location(record["version"], name)
+    assert meta["roc_curve"].startswith("![ROC curve](data:image/png;base64,")
+    card = store.read_file(record["version"], "model_card.md").decode()
+    assert card == meta["model_card"] and "## Limitations" in card and record["version"] in card
+    assert meta["baselines"]["genres_only"]["roc_auc"] == record["baselines"]["genres_only"]["roc_auc"]
+
+
+class _BitFlippingStore(LocalModelStore):
+    """A store on a disk that damages every model file it writes: fault injection over the real folder
+    store (only the bytes written are changed), to prove the blocking check stops promotion."""
+
+    def _write_bytes(self, key: str, data: bytes) -> None:
+        if key.endswith("/model.zip"):
+            data = data[:-40] + bytes(b ^ 0xFF for b in data[-40:])
+        super()._write_bytes(key, data)
+
+
+def test_an_artifact_that_does_not_reload_fails_the_run_and_is_never_promoted(home_copy: Path, capsys, monkeypatch):
+    from dagster import AssetKey, materialize
+
+    from imdb_assets.definitions import ALL_ASSETS, build_definitions
+    from imdb_assets.resources.model_store import ModelStoreResource
+
+    class FaultyDiskModelStoreResource(ModelStoreResource):
+        def store(self):
+            return _BitFlippingStore(self.root)
+
+    with_model_command(monkeypatch)
+    store = _store(home_copy)
+    champion = store.champion_version()
+    decisions_before = len(store.audit_log())
+    instance = local_instance(LocalPaths(home_copy).dagster_home)
+    resources = {**build_definitions().resources, "model_store": FaultyDiskModelStoreResource(root=str(store.root))}
+    result = materialize(
+        ALL_ASSETS,
+        selection=[AssetKey("enjoyment_model")],
+        instance=instance,
+        resources=resources,
+        raise_on_error=False,
+    )
+    assert not result.success
+    check = {e.check_name: e for e in result.get_asset_check_evaluations()}["artifact_reproduces_predictions"]
+    assert not check.passed and "refusing to load it" in check.description
+    assert store.champion_version() == champion and len(store.audit_log()) == decisions_before
+    assert model_metadata(instance)["promoted"] is False
+    code, out, _ = run_cli(capsys, "model", "history")
+    assert code == 0 and len(out.strip().splitlines()) == decisions_before
+    code, out, _ = run_cli(capsys, "model", "list")
+    assert code == 0 and f"{champion}" in out and "champion" in out
