@@ -17,26 +17,12 @@ SENSOR_NAME = "new_warehouse_partitions"
 
 
 def automation_definitions(source: str | None = None) -> Definitions:
-    """The code location as imdb_assets/definitions.py assembles it with automation wired in.
-
-    Until the lead wires imdb_assets/automation/definitions.py into imdb_assets/definitions.py, the same
-    pieces are assembled here; once it is wired, the real definitions are returned unchanged.
-    """
+    """The code location as imdb_assets/definitions.py assembles it (sensors, jobs and conditions included)."""
     from imdb_assets import definitions as project
-    from imdb_assets.automation.definitions import JOBS, SCHEDULES, SENSORS, with_refresh_conditions
 
     defs = project.build_definitions(source=source)
-    if any(s.name == SENSOR_NAME for s in (defs.sensors or [])):
-        return defs
-    return Definitions(
-        assets=with_refresh_conditions(project.ALL_ASSETS),
-        asset_checks=project.ALL_ASSET_CHECKS,
-        jobs=JOBS,
-        sensors=SENSORS,
-        schedules=SCHEDULES,
-        resources=defs.resources,
-        executor=defs.executor,
-    )
+    assert any(s.name == SENSOR_NAME for s in (defs.sensors or [])), "definitions lost the warehouse sensor"
+    return defs
 
 
 def small_snapshot(folder: Path, version: int = 1) -> Path:

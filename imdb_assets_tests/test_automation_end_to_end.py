@@ -21,7 +21,7 @@ import pytest
 import yaml
 from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, DagsterRunStatus, RunsFilter
 
-from imdb_assets.settings import BUNDLED_SAMPLE_DIR
+from imdb_assets.settings import BUNDLED_SAMPLE_DIR, REPO_DIR
 from imdb_assets_tests.dagster_dev_process import DagsterDev, free_port
 
 DOWNSTREAM = ["movies_csv", "movies_dataset", "movie_features", "enjoyment_model"]
@@ -99,7 +99,7 @@ def test_ingested_snapshot_is_built_and_refreshed_by_a_running_dagster(tmp_path:
     dev = DagsterDev(
         dagster_home,
         env,
-        ["-m", "imdb_assets_tests.automation_code_location", "-h", "127.0.0.1", "-p", str(port)],
+        ["-w", str(REPO_DIR / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],  # what `make dev` loads
         tmp_path / "dagster_dev.log",
     )
     today = datetime.now(timezone.utc).date().isoformat()

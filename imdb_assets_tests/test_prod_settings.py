@@ -52,3 +52,13 @@ def test_defaults_and_the_resource_set(tmp_path: Path):
     assert resources["dataset_repository"].remote_url == "gs://imdb-prod-dvc"
     assert resources["dataset_repository"].repo_dir == str(tmp_path / "pod" / "data")
     assert (resources["io_manager"].gcs_bucket, resources["io_manager"].gcs_prefix) == ("imdb-prod-io", "dagster/io")
+
+
+def test_the_prod_switch_fails_at_start_up_naming_what_is_missing(monkeypatch: pytest.MonkeyPatch):
+    from imdb_assets.definitions import build_definitions
+
+    for name in REQUIRED_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("IMDB_ASSETS_ENV", "prod")
+    with pytest.raises(ProdSettingsError, match="IMDB_ASSETS_GCP_PROJECT"):
+        build_definitions()

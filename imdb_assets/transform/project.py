@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from functools import cached_property
 from importlib.metadata import version as installed_version
@@ -16,7 +17,10 @@ DBT_TARGETS = {"local": "local", "prod": "prod"}
 
 
 def dbt_executable() -> str:
-    # dbt may not be on PATH (e.g. a venv used without activation): use the one beside this Python.
+    # Production runs dbt-bigquery from its own environment (IMDB_ASSETS_DBT_EXECUTABLE). Otherwise dbt
+    # may not be on PATH (e.g. a venv used without activation): use the one beside this Python.
+    if os.environ.get("IMDB_ASSETS_DBT_EXECUTABLE"):
+        return os.environ["IMDB_ASSETS_DBT_EXECUTABLE"]
     beside_python = Path(sys.executable).parent / "dbt"
     return str(beside_python) if beside_python.exists() else "dbt"
 
