@@ -16,7 +16,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import threading
@@ -31,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from imdb_assets.settings import REPO_DIR
+from imdb_assets_tests.processes import stop_process_group
 
 # gcsfs reads this flag when it is imported; with it on, every bucket access probes the storage
 # control API, which no emulator serves, and waits 60 s (a DVC push hangs for minutes).
@@ -58,20 +58,6 @@ def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float
         except (urllib.error.URLError, OSError):
             time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer within {timeout:.0f} s: {log.read_text()[-2000:]}")
-
-
-def stop_process_group(process: subprocess.Popen) -> None:
-    """SIGTERM the process group, then SIGKILL after 10 s: nothing is left running."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
 
 
 def require_venv(venv: Path, script: str) -> Path:
@@ -245,44 +231,6 @@ def dbt_bigquery_executable() -> str:
     return str(require_venv(DBT_BIGQUERY_VENV, "scripts/setup_dbt_bigquery.sh") / "bin" / "dbt")
 
 
-
-
-# -- data: the two snapshots of the DuckDB incremental test (imdb_assets_tests/test_incremental_model.py),
-# kept here so the prod tests import nothing of the local graph -------------------------------------------
-def first_snapshot(folder: Path) -> Path:
-    from imdb_assets_tests.imdb_files import movie, write_snapshot
-
-    basics = [
-        movie("tt0000001", "Heat", "Crime,Drama"),
-        movie("tt0000002", "Gigli", "Comedy,Romance"),
-        movie("tt0000003", "No Genres", None),  # null genres: filtered out
-        movie("tt0000004", "Unrated Yet", "Drama"),  # no rating yet: filtered out
-        movie("tt0000005", "A Short", "Short", title_type="short"),  # not a movie
-    ]
-    ratings = [["tt0000001", 7.0, 100], ["tt0000002", 4.0, 50], ["tt0000003", 6.0, 10], ["tt0000005", 6.5, 20]]
-    return write_snapshot(folder, basics, ratings)
-
-
-def second_snapshot(folder: Path) -> Path:
-    from imdb_assets_tests.imdb_files import movie, write_snapshot
-
-    basics = [
-        movie("tt0000001", "Heat", "Crime,Drama"),
-        movie("tt0000002", "Gigli", "Comedy,Romance"),
-        movie("tt0000003", "No Genres", None),
-        movie("tt0000004", "Unrated Yet", "Drama"),
-        movie("tt0000005", "A Short", "Short", title_type="short"),
-        movie("tt0000006", "Brand New", "Action"),
-    ]
-    ratings = [
-        ["tt0000001", 7.5, 180],  # changed rating
-        ["tt0000002", 4.0, 50],  # unchanged
-        ["tt0000003", 6.0, 10],
-        ["tt0000004", 8.0, 30],  # newly rated
-        ["tt0000005", 9.0, 99],  # a short's rating changed: not a movie, ignored
-        ["tt0000006", 6.0, 12],  # new movie
-    ]
-    return write_snapshot(folder, basics, ratings)
 
 
 # -- PostgreSQL (Debian's package; a private cluster per test) ----------------------------------------

@@ -8,7 +8,6 @@ import copy
 import io
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import pandas as pd
 
 from imdb_assets.model.store import LoadedModel
 from imdb_assets.settings import LocalPaths
+from imdb_assets_tests.processes import stop_process_group
 
 SERVER_START_SECONDS = 90  # imports alone take several seconds when other test processes share the cores
 
@@ -65,20 +65,6 @@ def wait_until(condition: Callable[[], bool], seconds: float, what: str, interva
     raise AssertionError(f"timed out after {seconds} s waiting for {what}")
 
 
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM to the server's process group (uvicorn shuts down cleanly), SIGKILL if it lingers."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=15)
-
-
 @contextlib.contextmanager
 def running_server(home: Path, log_dir: Path, *options: str, require_ready: bool = True) -> Iterator[RunningServer]:
     """`imdb-assets serve` on a free port against `home`; stopped (with its children) however the test ends.
@@ -106,7 +92,7 @@ def running_server(home: Path, log_dir: Path, *options: str, require_ready: bool
         wait_until(answers, SERVER_START_SECONDS, f"the server on port {port}", interval=0.2)
         yield server
     finally:
-        _stop(process)
+        stop_process_group(process)
 
 
 def cli_predict(home: Path, title: str, genres: list[str]) -> dict:

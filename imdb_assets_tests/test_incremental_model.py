@@ -6,42 +6,10 @@ import duckdb
 from dagster import AssetKey, DagsterInstance
 
 from imdb_assets.settings import LocalPaths
-from imdb_assets_tests.imdb_files import movie, write_snapshot
+from imdb_assets_tests.imdb_files import first_snapshot, second_snapshot
 from imdb_assets_tests.materialize_helpers import materialize_snapshot
 
 D1, D2 = "2026-11-01", "2026-11-02"
-
-
-def first_snapshot(folder: Path) -> Path:
-    basics = [
-        movie("tt0000001", "Heat", "Crime,Drama"),
-        movie("tt0000002", "Gigli", "Comedy,Romance"),
-        movie("tt0000003", "No Genres", None),  # null genres: filtered out
-        movie("tt0000004", "Unrated Yet", "Drama"),  # no rating yet: filtered out
-        movie("tt0000005", "A Short", "Short", title_type="short"),  # not a movie
-    ]
-    ratings = [["tt0000001", 7.0, 100], ["tt0000002", 4.0, 50], ["tt0000003", 6.0, 10], ["tt0000005", 6.5, 20]]
-    return write_snapshot(folder, basics, ratings)
-
-
-def second_snapshot(folder: Path) -> Path:
-    basics = [
-        movie("tt0000001", "Heat", "Crime,Drama"),
-        movie("tt0000002", "Gigli", "Comedy,Romance"),
-        movie("tt0000003", "No Genres", None),
-        movie("tt0000004", "Unrated Yet", "Drama"),
-        movie("tt0000005", "A Short", "Short", title_type="short"),
-        movie("tt0000006", "Brand New", "Action"),
-    ]
-    ratings = [
-        ["tt0000001", 7.5, 180],  # changed rating
-        ["tt0000002", 4.0, 50],  # unchanged
-        ["tt0000003", 6.0, 10],
-        ["tt0000004", 8.0, 30],  # newly rated
-        ["tt0000005", 9.0, 99],  # a short's rating changed: not a movie, ignored
-        ["tt0000006", 6.0, 12],  # new movie
-    ]
-    return write_snapshot(folder, basics, ratings)
 
 
 def table_rows(home: Path) -> dict[str, tuple]:

@@ -21,15 +21,14 @@ from imdb_assets.resources.warehouse import WarehouseBusyError
 from imdb_assets.transform.assets import imdb_dbt_models
 from imdb_assets.transform.project import SubprocessOnlyDbtResource, imdb_dbt_project
 from imdb_assets_tests.imdb_files import movie, write_snapshot
+from imdb_assets_tests.imdb_files import first_snapshot, second_snapshot
 from imdb_assets_tests.prod_fixtures import (
     BigQueryEmulator,
     bigquery_client,
     bigquery_emulator,
     dbt_bigquery_executable,
     fake_gke_metadata_server,
-    first_snapshot,
     point_clients_at_emulators,
-    second_snapshot,
 )
 
 D1, D2 = "2026-11-01", "2026-11-02"
