@@ -44,6 +44,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     metrics = summary.model["metrics"]
     print(f"model {summary.model['version']} (dataset {summary.model['dataset_version']}):")
     print("  " + "  ".join(f"{k}={v:.3f}" for k, v in metrics.items() if v is not None))
+    model = summary.model
+    if model.get("threshold") is not None:
+        print(f"  decision threshold {model['threshold']:.3f}")
+    for name, baseline in (model.get("baselines") or {}).items():
+        if isinstance(baseline, dict) and baseline.get("roc_auc") is not None:
+            print(f"  baseline {name}: roc_auc={baseline['roc_auc']:.3f}  balanced_accuracy={baseline.get('balanced_accuracy', float('nan')):.3f}")
+    verdict = "promoted to champion" if model.get("promoted") else "not promoted"
+    print(f"champion: {model.get('champion_version')} — {model.get('reason') or verdict}")
     return 0
 
 
