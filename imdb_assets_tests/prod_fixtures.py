@@ -16,7 +16,6 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -30,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from imdb_assets.settings import REPO_DIR
-from imdb_assets_tests.processes import stop_process_group
+from imdb_assets_tests.processes import free_port, stop_process_group
 
 # gcsfs reads this flag when it is imported; with it on, every bucket access probes the storage
 # control API, which no emulator serves, and waits 60 s (a DVC push hangs for minutes).
@@ -41,10 +40,6 @@ BQEMU_VENV = Path(os.environ.get("IMDB_ASSETS_BQEMU_VENV", REPO_DIR / ".venv-bqe
 DBT_BIGQUERY_VENV = Path(os.environ.get("IMDB_ASSETS_DBT_BIGQUERY_VENV", REPO_DIR / ".venv-dbt-bigquery"))
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 30.0) -> None:

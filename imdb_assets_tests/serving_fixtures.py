@@ -8,7 +8,6 @@ import copy
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,15 +20,11 @@ import pandas as pd
 
 from imdb_assets.model.store import LoadedModel
 from imdb_assets.settings import LocalPaths
-from imdb_assets_tests.processes import stop_process_group
+from imdb_assets_tests.processes import free_port, stop_process_group
 
 SERVER_START_SECONDS = 90  # imports alone take several seconds when other test processes share the cores
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def serve_command(port: int, *options: str) -> list[str]:

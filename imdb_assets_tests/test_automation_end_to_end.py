@@ -22,7 +22,19 @@ import yaml
 from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, DagsterRunStatus, RunsFilter
 
 from imdb_assets.settings import BUNDLED_SAMPLE_DIR, REPO_DIR
-from imdb_assets_tests.dagster_dev_process import DagsterDev, free_port
+from imdb_assets_tests.dagster_dev_process import DagsterDev
+from imdb_assets_tests.browser import CHROMIUM_ARGS, require_chromium
+from imdb_assets_tests.processes import free_port
+
+ALL_ROLES = (
+    "raw_title_basics",
+    "raw_title_ratings",
+    "filtered_movies_incremental",
+    "movies_csv",
+    "movies_dataset",
+    "movie_features",
+    "enjoyment_model",
+)
 
 DOWNSTREAM = ["movies_csv", "movies_dataset", "movie_features", "enjoyment_model"]
 RAW = {AssetKey("raw_title_basics"), AssetKey("raw_title_ratings")}
@@ -51,6 +63,26 @@ def daemons_ready(instance: DagsterInstance) -> bool:
 
 INSTIGATORS_QUERY = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
     sensors { name sensorState { status } } schedules { name scheduleState { status } } } } } }"""
+
+
+def assert_ui_shows_the_asset_graph(port: int, screenshot: Path) -> None:
+    """The UI loads in a real browser: the lineage view draws the areas in data order, the catalog lists
+    every role of the graph."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.goto(f"http://127.0.0.1:{port}/asset-groups", timeout=60_000)
+            for group in ("ingest", "transform", "dataset", "features", "model"):
+                page.get_by_text(group, exact=True).first.wait_for(timeout=60_000)
+            page.screenshot(path=str(screenshot))
+            page.goto(f"http://127.0.0.1:{port}/assets", timeout=60_000)
+            for key in ALL_ROLES:
+                page.get_by_text(key, exact=True).first.wait_for(timeout=60_000)
+        finally:
+            browser.close()
 
 
 def instigator_states(port: int) -> dict[str, str] | None:
@@ -119,6 +151,7 @@ def test_ingested_snapshot_is_built_and_refreshed_by_a_running_dagster(tmp_path:
         config = yaml.safe_load((dagster_home / "dagster.yaml").read_text())  # written by the wrapper
         assert config["telemetry"] == {"enabled": False} and config["nux"] == {"enabled": False}
         assert config["run_queue"] == {"max_concurrent_runs": 1}
+        assert_ui_shows_the_asset_graph(port, tmp_path / "dagster-ui.png")
         instance = DagsterInstance.from_config(str(dagster_home))
         wait_for(lambda: daemons_ready(instance), STARTUP_TIMEOUT_SECONDS, "the daemons' first heartbeats", dev)
 

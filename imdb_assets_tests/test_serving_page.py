@@ -6,18 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from imdb_assets_tests.browser import CHROMIUM, CHROMIUM_ARGS
 from imdb_assets_tests.serving_fixtures import running_server
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
