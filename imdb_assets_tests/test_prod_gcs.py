@@ -124,3 +124,19 @@ def test_model_store_on_gcs_versions_champion_audit_and_refuses_a_tampered_model
     storage.Client().bucket(BUCKET).blob(f"models/{version}/model.zip").upload_from_string(b"not the model")
     with pytest.raises(CorruptModelError, match=f"gs://imdb-lake/models/{version}/model.zip has sha256"):
         store.load(version)
+
+
+def test_the_commands_use_the_gcs_model_store_in_prod(gcs, monkeypatch, capsys):
+    from imdb_assets.cli import main
+    from imdb_assets.model.gcs_store import GCSModelStore
+    from imdb_assets.model.store_for_env import model_store_for_env
+
+    monkeypatch.setenv("IMDB_ASSETS_ENV", "prod")
+    monkeypatch.setenv("IMDB_ASSETS_MODEL_STORE_URL", f"gs://{BUCKET}/models")
+    monkeypatch.setenv("IMDB_ASSETS_GCP_PROJECT", EMULATOR_PROJECT)
+    store = model_store_for_env()
+    assert isinstance(store, GCSModelStore) and store.url == f"gs://{BUCKET}/models"
+    capsys.readouterr()
+    assert main(["predict", "--title", "Heat", "--genres", "Crime"]) == 1  # an empty bucket has no champion
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "champion" in error, error

@@ -7,10 +7,9 @@ import json
 
 
 def _store():
-    from imdb_assets.model.store import LocalModelStore
-    from imdb_assets.settings import local_paths
+    from imdb_assets.model.store_for_env import model_store_for_env
 
-    return LocalModelStore(local_paths().models_dir)
+    return model_store_for_env()
 
 
 def _summary(record: dict, champion: str | None, latest: str | None) -> dict:

@@ -8,12 +8,11 @@ import sys
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from imdb_assets.model.store import LocalModelStore
+    from imdb_assets.model.store_for_env import model_store_for_env
     from imdb_assets.serving.predictor import predict
-    from imdb_assets.settings import local_paths
 
     # No version: the champion (the model promoted by the pipeline or `imdb-assets model promote`).
-    model = LocalModelStore(local_paths().models_dir).load()
+    model = model_store_for_env().load()
     prediction = predict(model, args.title, args.genres)
     answer = {
         "label": prediction.label,

@@ -25,13 +25,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from imdb_assets.model.store_for_env import model_store_for_env
     from imdb_assets.serving.app import create_app
-    from imdb_assets.settings import local_paths
 
     # Our own loggers (model swaps, failed reloads) next to uvicorn's, on stderr.
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s", stream=sys.stderr)
-    models_dir = args.models_dir or local_paths().models_dir
-    app = create_app(models_dir, max_batch=args.max_batch, poll_seconds=args.poll_seconds)
+    store = args.models_dir or model_store_for_env()  # a folder, or the environment's store (GCS in prod)
+    app = create_app(store, max_batch=args.max_batch, poll_seconds=args.poll_seconds)
     # Access logs cost ~10% of a small request; ask for them with --access-log.
     uvicorn.run(app, host=args.host, port=args.port, access_log=args.access_log, server_header=False, log_level="info")
     return 0
@@ -40,7 +40,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="default: 8000")
-    parser.add_argument("--models-dir", help="model store folder (default: $IMDB_ASSETS_HOME/models)")
+    parser.add_argument("--models-dir", help="model store folder (default: the environment's store, $IMDB_ASSETS_HOME/models locally)")
     parser.add_argument("--max-batch", type=_positive_int, default=1000, help="most movies in one POST /predict (default: 1000)")
     parser.add_argument("--poll-seconds", type=_positive_float, default=2.0, help="how often to look for a new champion (default: 2)")
     parser.add_argument("--access-log", action="store_true", help="log every request")
