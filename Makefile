@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 BQEMU_VENV ?= .venv-bqemu
 DBT_BIGQUERY_VENV ?= .venv-dbt-bigquery
 
-.PHONY: install run dev serve test test-fast sample clean prod-tools
+.PHONY: install run dev serve test test-fast sample clean prod-tools bench bench-small bench-serving
 
 $(STAMP): setup.py pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,18 @@ test: $(STAMP) prod-tools
 ## The fast suite only (skips tests marked slow).
 test-fast: $(STAMP)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -ra -m "not slow"
+
+## Full-scale benchmark (11.8M titles, then a next-day snapshot): a table, and JSON in benchmarks/results/.
+bench: $(STAMP)
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m benchmarks.scale_bench
+
+## The same benchmark on a small snapshot (what CI runs as a smoke test).
+bench-small: $(STAMP)
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m benchmarks.scale_bench --small
+
+## Serving latency and throughput on loopback.
+bench-serving: $(STAMP)
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python benchmarks/serving_bench.py --build-sample
 
 ## Regenerate the bundled IMDb-format sample with the synthetic generator.
 sample: $(STAMP)
