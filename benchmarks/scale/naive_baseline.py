@@ -72,11 +72,11 @@ def run(csv_path: Path, features_path: Path, seed: int = 0) -> dict:
     timings["predict_test"] = time.perf_counter() - t
 
     return {
-        "rows": int(len(movies)),
-        "matched_rows": int(len(frame)),
-        "train_rows": int(len(train)),
-        "test_rows": int(len(test)),
-        "features": int(len(vectorizer.vocabulary_)),
+        "rows": len(movies),
+        "matched_rows": len(frame),
+        "train_rows": len(train),
+        "test_rows": len(test),
+        "features": len(vectorizer.vocabulary_),
         "roc_auc": float(roc_auc_score(test["label"], probability)),
         "seconds": {k: round(v, 3) for k, v in timings.items()},
         "total_seconds": round(sum(timings.values()), 3),

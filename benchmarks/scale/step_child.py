@@ -82,10 +82,16 @@ def runs_timeline(dagster_home: Path, since: float) -> list[dict]:
 
     instance = DagsterInstance.from_config(str(dagster_home))
     try:
-        records = instance.get_run_records(filters=RunsFilter(created_after=datetime.fromtimestamp(since, tz=timezone.utc)))
+        records = instance.get_run_records(
+            filters=RunsFilter(created_after=datetime.fromtimestamp(since, tz=timezone.utc))
+        )
         records = sorted(records, key=lambda r: r.create_timestamp)
         return [
-            {"run_id": r.dagster_run.run_id, "status": r.dagster_run.status.value, "steps": step_timeline(instance, r.dagster_run.run_id)}
+            {
+                "run_id": r.dagster_run.run_id,
+                "status": r.dagster_run.status.value,
+                "steps": step_timeline(instance, r.dagster_run.run_id),
+            }
             for r in records
         ]
     finally:
@@ -122,7 +128,10 @@ def _failure(result) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error
-            while error.cause and error.cls_name in ("DagsterExecutionStepExecutionError", "DagsterUserCodeExecutionError"):
+            while error.cause and error.cls_name in (
+                "DagsterExecutionStepExecutionError",
+                "DagsterUserCodeExecutionError",
+            ):
                 error = error.cause
             return f"{event.step_key}: {error.message.strip().splitlines()[0]}"
     return "run failed"
@@ -184,7 +193,9 @@ def run_step(name: str, asset_keys: list[str], partition: str | None, source: st
     if result.success and "filtered_movies_incremental" in asset_keys:
         from benchmarks.scale.dbt_scan import dbt_invocation_report
 
-        report["dbt"] = dbt_invocation_report(result.run_id, local_paths().warehouse, dbt_command_span(instance, result.run_id))
+        report["dbt"] = dbt_invocation_report(
+            result.run_id, local_paths().warehouse, dbt_command_span(instance, result.run_id)
+        )
     instance.dispose()
     return report
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from imdb_assets.cli import dataset, model, predict, run, serve
+from imdb_assets.cli import dataset, model, predict, run, serve, synth
 
-COMMAND_MODULES = (run, predict, serve, model, dataset)
+COMMAND_MODULES = (run, predict, serve, model, dataset, synth)
 
 
 def build_parser() -> argparse.ArgumentParser:

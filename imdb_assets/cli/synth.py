@@ -87,7 +87,9 @@ def _cmd_synth(args: argparse.Namespace) -> int:
         lineage: dict = {"kind": "fresh", "titles_requested": titles}
     else:
         if args.titles is not None:
-            raise ValueError("--titles is for a fresh snapshot; a next-day snapshot grows from --from-snapshot by --change-rate")
+            raise ValueError(
+                "--titles is for a fresh snapshot; a next-day snapshot grows from --from-snapshot by --change-rate"
+            )
         source = Path(args.from_snapshot)
         if not (source / BASICS_FILE).is_file() or not (source / RATINGS_FILE).is_file():
             raise ValueError(f"{source}: --from-snapshot needs a folder holding {BASICS_FILE} and {RATINGS_FILE}")
@@ -124,17 +126,29 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", required=True, help="folder to write title.basics.tsv.gz, title.ratings.tsv.gz and synth.json into")
-    parser.add_argument("--titles", type=_positive_int, help=f"titles in a fresh snapshot (default {DEFAULT_TITLES:,}; IMDb has ~11.8 M)")
+    parser.add_argument(
+        "--out", required=True, help="folder to write title.basics.tsv.gz, title.ratings.tsv.gz and synth.json into"
+    )
+    parser.add_argument(
+        "--titles",
+        type=_positive_int,
+        help=f"titles in a fresh snapshot (default {DEFAULT_TITLES:,}; IMDb has ~11.8 M)",
+    )
     parser.add_argument(
         "--snapshot-date",
         type=snapshot_date,
         help="the date this snapshot stands for, recorded in synth.json (default: none for a fresh snapshot, "
         "the day after the parent's with --from-snapshot); load it with `imdb-assets run --snapshot-date` of the same day",
     )
-    parser.add_argument("--seed", type=int, help="random seed: same arguments, same bytes (default 0, or 1 with --from-snapshot)")
+    parser.add_argument(
+        "--seed", type=int, help="random seed: same arguments, same bytes (default 0, or 1 with --from-snapshot)"
+    )
     parser.add_argument("--from-snapshot", help="write the day after the snapshot in this folder (may be --out itself)")
-    parser.add_argument("--change-rate", type=_rate, help=f"with --from-snapshot: share of rated titles that change (default {DEFAULT_CHANGE_RATE})")
+    parser.add_argument(
+        "--change-rate",
+        type=_rate,
+        help=f"with --from-snapshot: share of rated titles that change (default {DEFAULT_CHANGE_RATE})",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object (the manifest and the folder)")
     parser.set_defaults(handler=_cmd_synth)
 

@@ -206,6 +206,7 @@ def stage_file(path: Path, source_uri: str, model: type[pa.DataFrameModel], out_
     out_dir.mkdir(parents=True, exist_ok=True)
     parquet_path = out_dir / (name.removesuffix(".tsv.gz") + ".parquet")
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # stdout belongs to the CLI's output
     try:
         con.execute("SET enable_progress_bar = false")  # the bar would flood a run's stderr
         try:

@@ -64,7 +64,7 @@ class SubprocessOnlyDbtResource(DbtCliResource):
             return Version(installed_version("dbt-core"))
         return super()._cli_version  # another dbt (e.g. its own venv): ask it
 
-    def _initialize_dbt_core_adapter(self, args):  # noqa: ARG002 -- the override takes the same arguments
+    def _initialize_dbt_core_adapter(self, args):
         return None  # dagster-dbt accepts no adapter; only the row-count/column-metadata helpers need one
 
 
