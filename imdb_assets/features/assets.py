@@ -1,6 +1,5 @@
 """Prepared features, read from the versioned dataset by its DVC md5."""
 
-
 import tempfile
 from pathlib import Path
 
@@ -9,7 +8,7 @@ from dagster import Config, MetadataValue, Output, asset
 
 from imdb_assets.contracts.features import MovieFeatures
 from imdb_assets.contracts.movies import read_movies_csv
-from imdb_assets.features.prepare import prepare_features
+from imdb_assets.features.prepare import SOURCE_COLUMNS, prepare_features
 from imdb_assets.resources.dataset_repository import DatasetRepository, DatasetVersion
 
 
@@ -18,14 +17,18 @@ class FeaturesConfig(Config):
 
 
 @asset(group_name="features", kinds={"pandas", "parquet"}, io_manager_key="parquet_io_manager")
-def movie_features(config: FeaturesConfig, movies_dataset: DatasetVersion, dataset_repository: DatasetRepository) -> Output[pd.DataFrame]:
+def movie_features(
+    config: FeaturesConfig, movies_dataset: DatasetVersion, dataset_repository: DatasetRepository
+) -> Output[pd.DataFrame]:
     """Cleaned title, genre list, label (`averageRating >= rating_threshold`) and a train/test split by a
     hash of tconst, from the exact dataset version DVC recorded."""
     with tempfile.TemporaryDirectory(prefix="imdb-dataset-") as tmp:
         # The exact bytes of the version `movies_dataset` selected (from the DVC cache, or the remote),
         # never "whatever CSV is on disk": a retrain on an old version sees exactly that version.
-        csv_path = dataset_repository.materialize_version(movies_dataset.md5, Path(tmp) / "movies.csv", movies_dataset.path)
-        movies = read_movies_csv(csv_path)
+        csv_path = dataset_repository.materialize_version(
+            movies_dataset.md5, Path(tmp) / "movies.csv", movies_dataset.path
+        )
+        movies = read_movies_csv(csv_path, columns=SOURCE_COLUMNS)
     features = MovieFeatures.validate(prepare_features(movies, config.rating_threshold))
     counts = features.groupby("split")["label"].agg(["count", "mean"])
     return Output(
@@ -37,7 +40,9 @@ def movie_features(config: FeaturesConfig, movies_dataset: DatasetVersion, datas
             "positive_share": float(features["label"].mean()),
             "splits": MetadataValue.md(
                 "| split | rows | positive share |\n|---|---|---|\n"
-                + "\n".join(f"| {split} | {int(row['count'])} | {row['mean']:.3f} |" for split, row in counts.iterrows())
+                + "\n".join(
+                    f"| {split} | {int(row['count'])} | {row['mean']:.3f} |" for split, row in counts.iterrows()
+                )
             ),
         },
     )

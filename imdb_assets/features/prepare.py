@@ -8,11 +8,11 @@ split, and two models can be compared on the same current test split without lea
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
+from imdb_assets.contracts.movies import FilteredMovies
 from imdb_assets.features.text import normalise_title, split_genres
 
 TEST_SHARE_PERCENT = 20
@@ -56,24 +56,35 @@ def split_definition() -> dict:
     }
 
 
-@lru_cache(maxsize=65_536)
 def _joined_genres(genres: str) -> str:
-    # A few thousand distinct genre lists cover all of IMDb's movies: each is cleaned once.
     return ",".join(split_genres(genres))
+
+
+# What prepare_features reads of the movies contract (named through it, so a rename is one edit).
+SOURCE_COLUMNS = [
+    FilteredMovies.tconst,
+    FilteredMovies.primaryTitle,
+    FilteredMovies.genres,
+    FilteredMovies.averageRating,
+]
+
+
+def _map_distinct(values: pd.Series, clean) -> np.ndarray:
+    """`clean` applied once per distinct value (titles and genre lists repeat across movies)."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    cleaned = np.array([clean(value) for value in distinct], dtype=object)
+    return cleaned[codes]
 
 
 def prepare_features(movies: pd.DataFrame, rating_threshold: float = 5.0) -> pd.DataFrame:
     """One row per movie: cleaned title, genre list (comma-joined), label and split."""
     titles = movies["primaryTitle"].astype(str)
-    # Many titles repeat ("Love", "Home"): normalise each distinct title once.
-    distinct = pd.unique(titles)
-    clean_by_title = dict(zip(distinct, (normalise_title(t) for t in distinct)))
     features = pd.DataFrame(
         {
             "tconst": movies["tconst"].astype(str),
             "title": titles,
-            "title_clean": titles.map(clean_by_title),
-            "genres": movies["genres"].map(_joined_genres),
+            "title_clean": _map_distinct(titles, normalise_title),
+            "genres": _map_distinct(movies["genres"], _joined_genres),
             "averageRating": movies["averageRating"].astype(float),
             "label": (movies["averageRating"].astype(float) >= rating_threshold).astype("int64"),
         }

@@ -1,7 +1,7 @@
 """Train, select, calibrate and evaluate the enjoyment model (pure, no Dagster).
 
     train (by tconst hash) = fitting rows + validation rows      test (by tconst hash) = held out
-    1. features fitted on the fitting rows only
+    1. features fitted on the fitting rows only (one matrix for all rows, text_matrix.py)
     2. every candidate fitted on the fitting rows, scored on validation; one chosen (selection.py)
     3. the chosen model's scores Platt-calibrated on validation; threshold chosen there (calibration.py)
     4. the calibrated model and both baselines evaluated once on the test rows (evaluate.py, baselines.py)
@@ -29,12 +29,12 @@ from imdb_assets.model.pipeline import (
     DEFAULT_FEATURES,
     FEATURE_COLUMNS,
     FeatureSettings,
-    build_features,
     calibrated_linear_pipeline,
     fitted_genres,
     genre_columns,
 )
 from imdb_assets.model.selection import SELECTION_METRIC, select_candidate
+from imdb_assets.model.text_matrix import fit_feature_matrix
 
 MIN_ROWS_PER_CLASS = 5
 
@@ -106,15 +106,23 @@ def train_and_evaluate(
         clock = now
 
     frames = split_frames(features)
-    featurizer = build_features(feature_settings)
-    fit_matrix = featurizer.fit_transform(frames.fit[FEATURE_COLUMNS])
-    validation_matrix = featurizer.transform(frames.validation[FEATURE_COLUMNS])
-    test_matrix = featurizer.transform(frames.test[FEATURE_COLUMNS])
+    # One matrix for all rows, fitted on the fitting rows only: each title is analyzed once (text_matrix.py).
+    rows = pd.concat([frames.fit, frames.validation, frames.test])[FEATURE_COLUMNS]
+    n_fit, n_validation = len(frames.fit), len(frames.validation)
+    featurizer, matrix = fit_feature_matrix(feature_settings, rows, np.arange(len(rows)) < n_fit)
+    fit_matrix = matrix[:n_fit]
+    validation_matrix = matrix[n_fit : n_fit + n_validation]
+    test_matrix = matrix[n_fit + n_validation :]
     validation_labels = frames.validation["label"].to_numpy()
     lap("features")
 
     selection = select_candidate(
-        candidate_grid(families), fit_matrix, frames.fit["label"].to_numpy(), validation_matrix, validation_labels, seed
+        candidate_grid(families, n_fit),
+        fit_matrix,
+        frames.fit["label"].to_numpy(),
+        validation_matrix,
+        validation_labels,
+        seed,
     )
     lap("selection")
 
