@@ -57,7 +57,7 @@ bench-serving: $(STAMP)
 
 ## Regenerate the bundled IMDb-format sample with the synthetic generator.
 sample: $(STAMP)
-	$(BIN)/python -m imdb_assets.synth --out imdb_assets/ingest/sample --titles 50000 --seed 7
+	$(BIN)/python -m imdb_assets.synth --out imdb_assets/ingest/sample --titles 85000 --seed 7 && rm -f imdb_assets/ingest/sample/synth.json
 
 clean:
 	rm -rf $(IMDB_ASSETS_HOME)
