@@ -1,30 +1,34 @@
-"""Ingest one snapshot: stage and validate IMDb's files, then replace that date in the warehouse."""
+"""Ingest one snapshot: read and check IMDb's files, then replace that date in the warehouse."""
 
 from __future__ import annotations
 
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from imdb_assets.ingest.imdb_files import StagedFile, stage_snapshot
+from imdb_assets.ingest.imdb_files import CheckedFile, check_snapshot
 from imdb_assets.resources.warehouse import Warehouse
 
 
 @dataclass(frozen=True)
 class IngestResult:
     snapshot_date: date
-    staged: dict[str, StagedFile]
+    files: dict[str, CheckedFile]
     rows_loaded: dict[str, int]
+    load_seconds: float  # the warehouse load of both files, in one transaction
 
 
 def ingest_snapshot(source: str, snapshot_date: date, warehouse: Warehouse) -> IngestResult:
-    """Validate both files fully before touching the warehouse, then load them in one transaction."""
-    with tempfile.TemporaryDirectory(prefix="imdb-ingest-") as work_dir:
-        staged = stage_snapshot(source, Path(work_dir))
-        rows = warehouse.replace_snapshot(
+    """Check both files fully before touching the warehouse, then load them in one transaction."""
+    with tempfile.TemporaryDirectory(prefix="imdb-ingest-") as work_dir, check_snapshot(source, Path(work_dir)) as snapshot:
+        started = time.perf_counter()
+        rows = warehouse.replace_snapshot_from(
             snapshot_date,
-            {name: s.parquet_path for name, s in staged.items()},
-            {name: s.source_sha256 for name, s in staged.items()},
+            snapshot.connection,
+            {name: snapshot.typed_query(name) for name in snapshot.files},
+            {name: checked.source_sha256 for name, checked in snapshot.files.items()},
         )
-    return IngestResult(snapshot_date, staged, rows)
+        load_seconds = time.perf_counter() - started
+    return IngestResult(snapshot_date, snapshot.files, rows, round(load_seconds, 3))

@@ -6,8 +6,9 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -19,7 +20,7 @@ from dagster import ConfigurableResource
 
 from imdb_assets.contracts.movies import FilteredMovies
 from imdb_assets.contracts.raw_imdb import RAW_FILES
-from imdb_assets.contracts.sql_checks import column_types, contract_select, quote_ident
+from imdb_assets.contracts.sql_checks import column_types, contract_select, quote_ident, sql_literal
 
 RAW_SCHEMA = "raw"
 FILTERED_MOVIES_TABLE = "filtered_movies_incremental"
@@ -50,6 +51,25 @@ class Warehouse(ConfigurableResource):
     def replace_snapshot(self, snapshot_date: date, parquet_by_file: Mapping[str, Path], source_sha256: Mapping[str, str]) -> dict[str, int]:
         """Atomically replace one snapshot date of every raw table with the given Parquet files."""
         raise NotImplementedError
+
+    def replace_snapshot_from(
+        self,
+        snapshot_date: date,
+        source: duckdb.DuckDBPyConnection,
+        query_by_file: Mapping[str, str],
+        source_sha256: Mapping[str, str],
+    ) -> dict[str, int]:
+        """`replace_snapshot` from SELECT queries over a DuckDB connection holding the checked rows in
+        the contracts' types. This default writes them to Parquet first, for warehouses that load files;
+        a DuckDB warehouse inserts them directly."""
+        with tempfile.TemporaryDirectory(prefix="imdb-parquet-") as folder:
+            parquet_by_file: dict[str, Path] = {}
+            for file_name, query in query_by_file.items():
+                parquet_by_file[file_name] = Path(folder) / f"{raw_table_name(file_name)}.parquet"
+                source.execute(
+                    f"COPY ({query}) TO {sql_literal(str(parquet_by_file[file_name]))} (FORMAT parquet, COMPRESSION zstd)"
+                )
+            return self.replace_snapshot(snapshot_date, parquet_by_file, source_sha256)
 
     def list_partitions(self, busy_timeout_seconds: float | None = None) -> list[PartitionInfo]:
         """Every loaded partition of the raw tables, with its row count and last-modified time.
@@ -84,18 +104,14 @@ class DuckDBWarehouse(Warehouse):
     path: str
     lock_timeout_seconds: float = 30.0
 
-    @contextmanager
-    def connect(self, read_only: bool = False, lock_timeout_seconds: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        if read_only and not Path(self.path).exists():
-            raise FileNotFoundError(f"{self.path}: warehouse does not exist yet (ingest a snapshot first)")
-        timeout = self.lock_timeout_seconds if lock_timeout_seconds is None else lock_timeout_seconds
+    def _with_lock_retry(self, open_database: Callable[[], duckdb.DuckDBPyConnection | None], timeout: float):
+        """Call `open_database` until the file's lock is free (it raises IOException naming the lock
+        while another process writes), backing off up to `timeout` seconds."""
         deadline = time.monotonic() + timeout
         delay = 0.05
         while True:
             try:
-                con = duckdb.connect(self.path, read_only=read_only)
-                break
+                return open_database()
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower():
                     raise
@@ -103,6 +119,14 @@ class DuckDBWarehouse(Warehouse):
                     raise WarehouseBusyError(f"{self.path}: warehouse is locked by another process") from exc
                 time.sleep(min(delay, max(deadline - time.monotonic(), 0.0)))
                 delay = min(delay * 2, 1.0)
+
+    @contextmanager
+    def connect(self, read_only: bool = False, lock_timeout_seconds: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        if read_only and not Path(self.path).exists():
+            raise FileNotFoundError(f"{self.path}: warehouse does not exist yet (ingest a snapshot first)")
+        timeout = self.lock_timeout_seconds if lock_timeout_seconds is None else lock_timeout_seconds
+        con = self._with_lock_retry(lambda: duckdb.connect(self.path, read_only=read_only), timeout)
         try:
             # No progress bar: DuckDB writes it to the process's stdout, under `run --json`'s JSON.
             con.execute("SET enable_progress_bar = false")
@@ -110,50 +134,61 @@ class DuckDBWarehouse(Warehouse):
         finally:
             con.close()
 
-    def _ensure_raw_tables(self, con: duckdb.DuckDBPyConnection) -> None:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+    def _ensure_raw_tables(self, con: duckdb.DuckDBPyConnection, catalog: str) -> None:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {catalog}.{RAW_SCHEMA}")
         for file_name, model in RAW_FILES.items():
             columns = ", ".join(f"{quote_ident(n)} {t}" for n, t in column_types(model).items())
             con.execute(
-                f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{raw_table_name(file_name)} (snapshot_date DATE NOT NULL, {columns})"
+                f"CREATE TABLE IF NOT EXISTS {catalog}.{RAW_SCHEMA}.{raw_table_name(file_name)} (snapshot_date DATE NOT NULL, {columns})"
             )
         # DuckDB has no partition metadata of its own: record each load (what BigQuery's
         # INFORMATION_SCHEMA.PARTITIONS gives in production).
         con.execute(
-            f"""CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.partition_loads (
+            f"""CREATE TABLE IF NOT EXISTS {catalog}.{RAW_SCHEMA}.partition_loads (
                 table_name VARCHAR, snapshot_date DATE, rows BIGINT, source_sha256 VARCHAR,
                 loaded_at TIMESTAMPTZ, PRIMARY KEY (table_name, snapshot_date))"""
         )
 
     def replace_snapshot(self, snapshot_date, parquet_by_file, source_sha256):
+        with duckdb.connect() as source:
+            queries = {name: f"SELECT * FROM read_parquet({sql_literal(str(path))})" for name, path in parquet_by_file.items()}
+            return self.replace_snapshot_from(snapshot_date, source, queries, source_sha256)
+
+    def replace_snapshot_from(self, snapshot_date, source, query_by_file, source_sha256):
+        """Insert straight from `source` (no Parquet in between): the warehouse file is attached to it
+        only now, so its write lock is held for the load alone, not while the files are read and checked."""
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        catalog = "target_warehouse"
+        source.execute("SET enable_progress_bar = false")
+        # Raw rows have no meaningful order; keeping insertion order leaves part-filled row groups that
+        # cost ~4x on insert and checkpoint at IMDb's full size (benchmarks/README.md).
+        source.execute("SET preserve_insertion_order = false")
+        self._with_lock_retry(lambda: source.execute(f"ATTACH {sql_literal(self.path)} AS {catalog}"), self.lock_timeout_seconds)
         loaded: dict[str, int] = {}
-        with self.connect() as con:
+        try:
             # Taken once the write lock is held, so it is the commit order: a dbt run that starts after it
             # sees this data, which is what the sensor relies on to tell a reload from a built partition.
             now = datetime.now(timezone.utc)
-            self._ensure_raw_tables(con)
-            # Raw rows have no meaningful order; keeping insertion order leaves part-filled row groups that
-            # cost ~4x on insert and checkpoint at IMDb's full size (benchmarks/README.md).
-            con.execute("SET preserve_insertion_order = false")
-            con.execute("BEGIN TRANSACTION")
+            self._ensure_raw_tables(source, catalog)
+            source.execute("BEGIN TRANSACTION")
             try:
-                for file_name, parquet_path in parquet_by_file.items():
-                    table = f"{RAW_SCHEMA}.{raw_table_name(file_name)}"
-                    con.execute(f"DELETE FROM {table} WHERE snapshot_date = ?", [snapshot_date])
-                    con.execute(
-                        f"INSERT INTO {table} BY NAME SELECT ?::DATE AS snapshot_date, * FROM read_parquet(?)",
-                        [snapshot_date, str(parquet_path)],
-                    )
-                    rows = con.execute(f"SELECT count(*) FROM {table} WHERE snapshot_date = ?", [snapshot_date]).fetchone()[0]
-                    con.execute(
-                        f"INSERT OR REPLACE INTO {RAW_SCHEMA}.partition_loads VALUES (?, ?, ?, ?, ?)",
+                for file_name, query in query_by_file.items():
+                    table = f"{catalog}.{RAW_SCHEMA}.{raw_table_name(file_name)}"
+                    source.execute(f"DELETE FROM {table} WHERE snapshot_date = ?", [snapshot_date])
+                    rows = source.execute(
+                        f"INSERT INTO {table} BY NAME SELECT ?::DATE AS snapshot_date, * FROM ({query})", [snapshot_date]
+                    ).fetchone()[0]
+                    source.execute(
+                        f"INSERT OR REPLACE INTO {catalog}.{RAW_SCHEMA}.partition_loads VALUES (?, ?, ?, ?, ?)",
                         [raw_table_name(file_name), snapshot_date, rows, source_sha256[file_name], now],
                     )
                     loaded[file_name] = rows
-                con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
+                source.execute("COMMIT")
+            except BaseException:
+                source.execute("ROLLBACK")
                 raise
+        finally:
+            source.execute(f"DETACH {catalog}")
         return loaded
 
     def list_partitions(self, busy_timeout_seconds: float | None = None) -> list[PartitionInfo]:
