@@ -35,12 +35,14 @@ def _json_safe(value):
 
 
 def _scalar_metadata(metadata: dict) -> dict:
-    """Numbers and short strings only: tables and markdown are for the UI, not for a benchmark."""
+    """Numbers, short strings and small dicts of numbers only: tables and markdown are for the UI."""
     kept = {}
     for key, entry in metadata.items():
         value = getattr(entry, "value", entry)
         if isinstance(value, (int, float, bool)) or (isinstance(value, str) and len(value) <= 200):
             kept[key] = value
+        elif isinstance(value, dict) and len(value) <= 20 and all(isinstance(v, (int, float)) for v in value.values()):
+            kept[key] = value  # small tables of numbers: the steps' own timings
     return kept
 
 
