@@ -1,9 +1,9 @@
 """`filtered_movies_incremental`: the dbt incremental model, partitioned like the raw snapshots."""
 
 
-import json
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Output
@@ -11,7 +11,9 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from imdb_assets.partitions import snapshot_partitions
 from imdb_assets.resources.warehouse import Warehouse
+from imdb_assets.transform.partial_parse import PartialParseStore, invocation_dir
 from imdb_assets.transform.project import ensure_manifest, imdb_dbt_project
+from imdb_assets.transform.window import SnapshotWindow, window_in_environment
 
 
 class ImdbDbtTranslator(DagsterDbtTranslator):
@@ -38,18 +40,29 @@ dbt_translator = ImdbDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_
 )
 def imdb_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     """Run `dbt build` once for the partition window: one day, or a whole backfilled range in one run."""
-    window = context.partition_time_window
-    dbt_vars = {"min_date": window.start.date().isoformat(), "max_date": window.end.date().isoformat()}
+    window = SnapshotWindow(context.partition_time_window.start.date(), context.partition_time_window.end.date())
     # The dbt profile reads the warehouse location from the environment; the resource is the one truth.
-    os.environ.update(warehouse.dbt_env())
-    context.log.info(f"dbt build for snapshots in [{dbt_vars['min_date']}, {dbt_vars['max_date']})")
-    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, raise_on_error=False)
+    profile_env = warehouse.dbt_env()
+    os.environ.update(profile_env)
+    # Its own target folder, as dagster-dbt would give it, but seeded with the parse dbt saved for this
+    # warehouse last time, so dbt skips re-parsing the project (transform/partial_parse.py).
+    target_dir = Path(imdb_dbt_project.project_dir) / imdb_dbt_project.target_path
+    saved_parse = PartialParseStore(target_dir, dbt.target or "", profile_env)
+    invocation_target = invocation_dir(target_dir, context.op_execution_context.op.name, context.run.run_id)
+    saved_parse.seed(invocation_target)
+    context.log.info(f"dbt build for snapshots in {window}")
+    with window_in_environment(window):
+        invocation = dbt.cli(["build"], context=context, raise_on_error=False, target_path=invocation_target)
     # Buffer dbt's events so row counts can be read once dbt has released the warehouse.
     events = list(invocation.stream())
+    try:
+        saved_parse.keep(invocation_target)
+    except OSError as exc:  # only the next run's start-up depends on it
+        context.log.warning(f"dbt's parse was not kept for the next run: {exc}")
     for event in events:
         if isinstance(event, Output):
             table = event.output_name  # dagster-dbt names outputs after the model
-            counts = warehouse.model_row_counts(table, window.start.date(), window.end.date())
+            counts = warehouse.model_row_counts(table, window.min_date, window.max_date)
             event = event.with_metadata({**event.metadata, **counts})
         yield event
     # Fail only after yielding what dbt did: a model built with failing tests is recorded with its failed

@@ -69,4 +69,15 @@ class SubprocessOnlyDbtResource(DbtCliResource):
 
 
 def dbt_resource(project: DbtProject = imdb_dbt_project) -> DbtCliResource:
-    return SubprocessOnlyDbtResource(project_dir=project, target=project.target, dbt_executable=dbt_executable())
+    executable = dbt_executable()
+    if Path(executable).parent == Path(sys.executable).parent:
+        # The dbt installed here, run by this Python through a module that skips the interpreter's
+        # teardown once dbt is done (~0.5 s a dbt step; transform/dbt_main.py). dagster-dbt puts these
+        # "global flags" right after the executable: `python -m imdb_assets.transform.dbt_main build ...`.
+        return SubprocessOnlyDbtResource(
+            project_dir=project,
+            target=project.target,
+            dbt_executable=sys.executable,
+            global_config_flags=["-m", "imdb_assets.transform.dbt_main"],
+        )
+    return SubprocessOnlyDbtResource(project_dir=project, target=project.target, dbt_executable=executable)

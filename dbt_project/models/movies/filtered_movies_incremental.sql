@@ -2,10 +2,10 @@
   Rated movies with a title and genres, one row per tconst, kept current snapshot after snapshot.
 
   Each run reads only the snapshots in the half-open window [min_date, max_date) that Dagster passes
-  from the partition (a single day, or a whole range in one backfill run). Within the window the newest
-  snapshot of a title wins. On incremental runs only rows that are new or whose content changed are
-  merged, so `last_modified` is the snapshot date a row's current values came from, and a late backfill
-  of an older date never overwrites newer data.
+  from the partition (a single day, or a whole range in one backfill run; macros/snapshot_window.sql).
+  Within the window the newest snapshot of a title wins. On incremental runs only rows that are new or
+  whose content changed are merged, so `last_modified` is the snapshot date a row's current values came
+  from, and a late backfill of an older date never overwrites newer data.
 #}
 {#
   The strategy depends on the engine. DuckDB: delete+insert on tconst. BigQuery: `merge` on tconst into
@@ -14,6 +14,7 @@
   leave the old copy behind (two rows for one tconst); MERGE updates it in place wherever it lives.
 #}
 {% set on_bigquery = target.type == 'bigquery' %}
+{% set window = snapshot_window() %}
 {{ config(
     materialized='incremental',
     unique_key='tconst',
@@ -26,8 +27,8 @@
 with basics as (
     select *
     from {{ source('imdb', 'title_basics') }}
-    where snapshot_date >= cast('{{ var("min_date") }}' as date)
-      and snapshot_date < cast('{{ var("max_date") }}' as date)
+    where snapshot_date >= cast('{{ window.min_date }}' as date)
+      and snapshot_date < cast('{{ window.max_date }}' as date)
       and titleType = 'movie'
       and primaryTitle is not null
       and genres is not null
@@ -36,8 +37,8 @@ with basics as (
 ratings as (
     select *
     from {{ source('imdb', 'title_ratings') }}
-    where snapshot_date >= cast('{{ var("min_date") }}' as date)
-      and snapshot_date < cast('{{ var("max_date") }}' as date)
+    where snapshot_date >= cast('{{ window.min_date }}' as date)
+      and snapshot_date < cast('{{ window.max_date }}' as date)
       and averageRating is not null
 ),
 
@@ -63,11 +64,10 @@ joined as (
 {#- A snapshot holds each tconst once (the raw contract checks it), so a one-day window has nothing to
     de-duplicate; only a window over several snapshots (a backfill range) keeps each title's newest row.
     Skipping it saves a hash aggregation over every rated movie (~2 s CPU of ~5 at IMDb's full size). #}
-{%- set window_days = (modules.datetime.date.fromisoformat(var("max_date")) - modules.datetime.date.fromisoformat(var("min_date"))).days %}
 latest as (
     select *
     from joined
-    {%- if window_days > 1 %}
+    {%- if window.days > 1 %}
     qualify row_number() over (partition by tconst order by last_modified desc) = 1
     {%- endif %}
 )
