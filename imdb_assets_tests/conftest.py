@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from imdb_assets.env_vars import environment_variables
 from imdb_assets.settings import BUNDLED_SAMPLE_DIR
 
 
@@ -22,22 +23,11 @@ def built_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Tests that only read from it share it; tests that change state copy it first (see `home_copy`).
     """
-    import os
-
     from imdb_assets.cli import main
 
     home = tmp_path_factory.mktemp("built") / "home"
-    saved = {k: os.environ.get(k) for k in ("IMDB_ASSETS_HOME", "DAGSTER_HOME")}
-    os.environ["IMDB_ASSETS_HOME"] = str(home)
-    os.environ.pop("DAGSTER_HOME", None)
-    try:
+    with environment_variables({"IMDB_ASSETS_HOME": str(home), "DAGSTER_HOME": None}):
         assert main(["run", "--snapshot-date", "2026-11-01"]) == 0
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     return home
 
 

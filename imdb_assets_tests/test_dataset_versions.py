@@ -2,7 +2,6 @@
 cache, or the remote once the cache is gone), and a retrain on the old one reproduces its metrics."""
 
 import hashlib
-import os
 import shutil
 from dataclasses import dataclass
 from datetime import date
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from imdb_assets.env_vars import environment_variables
 from imdb_assets.instance import local_instance
 from imdb_assets.pipeline_run import summarize
 from imdb_assets.settings import LocalPaths
@@ -29,7 +29,9 @@ pytestmark = pytest.mark.slow  # the module fixture ingests, publishes and train
 
 D1, D2 = "2026-11-01", "2026-11-02"
 # Every drift above zero warns: shows the drift checks report (WARN) without stopping anything.
-WARN_ON_ANY_DRIFT = {"ops": {"movies_csv_checks": {"config": {"max_label_share_change": 0.0, "max_genre_share_change": 0.0}}}}
+WARN_ON_ANY_DRIFT = {
+    "ops": {"movies_csv_checks": {"config": {"max_label_share_change": 0.0, "max_genre_share_change": 0.0}}}
+}
 
 
 @dataclass
@@ -52,11 +54,7 @@ def two_versions(tmp_path_factory: pytest.TempPathFactory) -> TwoVersions:
     """A home where snapshot D1 then D2 were ingested and published (v1, v2), with a model on each."""
     root = tmp_path_factory.mktemp("two-versions")
     home = root / "home"
-    saved = {k: os.environ.get(k) for k in ("IMDB_ASSETS_HOME", "DAGSTER_HOME", "IMDB_ASSETS_SOURCE")}
-    os.environ["IMDB_ASSETS_HOME"] = str(home)
-    for key in ("DAGSTER_HOME", "IMDB_ASSETS_SOURCE"):
-        os.environ.pop(key, None)
-    try:
+    with environment_variables({"IMDB_ASSETS_HOME": str(home), "DAGSTER_HOME": None, "IMDB_ASSETS_SOURCE": None}):
         write_snapshot(root / "d1", titles=20000, seed=11)
         write_next_day(root / "d1", root / "d2", change_rate=0.3, seed=12)
         paths = LocalPaths(home)
@@ -76,12 +74,6 @@ def two_versions(tmp_path_factory: pytest.TempPathFactory) -> TwoVersions:
         checks = {e.check_name: e for e in second.get_asset_check_evaluations()}
         sources = {name: _sha256(root / "d1" / name) for name in ("title.basics.tsv.gz", "title.ratings.tsv.gz")}
         instance.dispose()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     return TwoVersions(home, v1, v2, v1_csv, v1_metrics, sources, checks)
 
 
@@ -108,7 +100,9 @@ def test_dataset_list_shows_every_version_oldest_first(two_versions: TwoVersions
     code, out, _ = cli(capsys, "dataset", "list")
     assert code == 0
     lines = out.splitlines()
-    assert lines[1].startswith(two_versions.v1) and lines[2].startswith(two_versions.v2) and lines[2].endswith("(latest)")
+    assert (
+        lines[1].startswith(two_versions.v1) and lines[2].startswith(two_versions.v2) and lines[2].endswith("(latest)")
+    )
 
 
 def test_second_snapshot_gets_a_drift_table_and_warnings_do_not_block(two_versions: TwoVersions):
@@ -126,7 +120,9 @@ def test_second_snapshot_gets_a_drift_table_and_warnings_do_not_block(two_versio
     assert two_versions.v2 != two_versions.v1
 
 
-def test_checkout_returns_the_old_version_byte_identical(two_versions: TwoVersions, monkeypatch, tmp_path: Path, capsys):
+def test_checkout_returns_the_old_version_byte_identical(
+    two_versions: TwoVersions, monkeypatch, tmp_path: Path, capsys
+):
     monkeypatch.setenv("IMDB_ASSETS_HOME", str(two_versions.home))
     out = tmp_path / "v1.csv"
     answer = cli_json(capsys, "dataset", "checkout", two_versions.v1[:8], "--out", str(out), "--json")
@@ -136,7 +132,9 @@ def test_checkout_returns_the_old_version_byte_identical(two_versions: TwoVersio
     assert md5_of(LocalPaths(two_versions.home).movies_csv) == two_versions.v2
 
 
-def test_checkout_fetches_from_the_remote_when_the_cache_is_gone(versions_copy: Path, tmp_path: Path, capsys, two_versions: TwoVersions):
+def test_checkout_fetches_from_the_remote_when_the_cache_is_gone(
+    versions_copy: Path, tmp_path: Path, capsys, two_versions: TwoVersions
+):
     paths = LocalPaths(versions_copy)
     shutil.rmtree(paths.data_dir / ".dvc" / "cache")
     out = tmp_path / "restored" / "v1.csv"
@@ -148,9 +146,13 @@ def test_checkout_fetches_from_the_remote_when_the_cache_is_gone(versions_copy: 
     assert (paths.data_dir / ".dvc" / "cache" / "files" / "md5" / two_versions.v1[:2] / two_versions.v1[2:]).exists()
 
 
-def test_checkout_of_an_unknown_version_says_so_in_one_line(two_versions: TwoVersions, monkeypatch, tmp_path: Path, capsys):
+def test_checkout_of_an_unknown_version_says_so_in_one_line(
+    two_versions: TwoVersions, monkeypatch, tmp_path: Path, capsys
+):
     monkeypatch.setenv("IMDB_ASSETS_HOME", str(two_versions.home))
-    code, _, err = cli(capsys, "dataset", "checkout", "0123456789abcdef0123456789abcdef", "--out", str(tmp_path / "x.csv"))
+    code, _, err = cli(
+        capsys, "dataset", "checkout", "0123456789abcdef0123456789abcdef", "--out", str(tmp_path / "x.csv")
+    )
     assert code == 1 and "0123456789abcdef0123456789abcdef" in err and len(err.strip().splitlines()) == 1
     assert "neither in the DVC cache nor on the remote" in err
     assert not (tmp_path / "x.csv").exists()
@@ -190,7 +192,10 @@ def test_every_version_is_on_the_remote_and_in_the_lake(two_versions: TwoVersion
     for md5, snapshot_date in ((two_versions.v1, D1), (two_versions.v2, D2)):
         remote_object = paths.dvc_remote / "files" / "md5" / md5[:2] / md5[2:]
         assert md5_of(remote_object) == md5
-        lake_csv = paths.lake / f"raw/filtered_movies_incremental/snapshot_date={snapshot_date}/dataset_md5={md5}/filtered_movies_incremental.csv"
+        lake_csv = (
+            paths.lake
+            / f"raw/filtered_movies_incremental/snapshot_date={snapshot_date}/dataset_md5={md5}/filtered_movies_incremental.csv"
+        )
         assert md5_of(lake_csv) == md5
         assert lake_csv.with_suffix(".parquet").exists()
         pointer = paths.data_dir / "versions" / "filtered_movies_incremental" / f"{md5}.csv.dvc"

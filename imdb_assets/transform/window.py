@@ -8,11 +8,12 @@ to the next.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+
+from imdb_assets.env_vars import environment_variables
 
 MIN_DATE_ENV = "IMDB_ASSETS_DBT_MIN_DATE"
 MAX_DATE_ENV = "IMDB_ASSETS_DBT_MAX_DATE"
@@ -42,13 +43,5 @@ def window_in_environment(window: SnapshotWindow) -> Iterator[None]:
 
     dagster-dbt copies `os.environ` when it starts dbt, and offers no other way to pass variables; the
     block is kept to the start of the subprocess so no later dbt command sees a stale window."""
-    saved = {name: os.environ.get(name) for name in window.env()}
-    os.environ.update(window.env())
-    try:
+    with environment_variables(window.env()):
         yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
