@@ -44,7 +44,7 @@ from imdb_assets.model.pipeline import FEATURE_COLUMNS, FeatureSettings
 from imdb_assets.model.plots import calibration_png, roc_png
 from imdb_assets.model.promotion import PromotionPolicy, decide_promotion
 from imdb_assets.model.provenance import code_version
-from imdb_assets.model.train import TrainedModel, split_frames, train_and_evaluate
+from imdb_assets.model.train import TrainedModel, train_and_evaluate
 from imdb_assets.resources.dataset_repository import DatasetVersion
 from imdb_assets.resources.model_store import ModelStoreResource
 
@@ -255,7 +255,7 @@ def enjoyment_model(
     trained = train_and_evaluate(
         movie_features, seed=config.seed, families=tuple(config.families), feature_settings=settings
     )
-    test = split_frames(movie_features).test
+    test = trained.test  # the split is hashed once, in training
     plots = _plots(trained)
     version = store.save(trained.pipeline, _record(trained, movies_dataset, _rating_threshold(context)), files=plots)
     record = store.record(version)

@@ -83,6 +83,7 @@ class TrainedModel:
     split: dict
     test_labels: np.ndarray
     test_probability: np.ndarray
+    test: pd.DataFrame  # the test rows themselves (promotion re-scores the champion on them)
     timings: dict = field(default_factory=dict)
 
     def baseline_summaries(self) -> dict[str, dict]:
@@ -188,5 +189,6 @@ def train_and_evaluate(
         split={**split_definition(), "rows": frames.counts()},
         test_labels=test_labels,
         test_probability=test_probability,
+        test=frames.test,
         timings=timings,
     )
