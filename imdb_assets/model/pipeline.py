@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -100,6 +101,15 @@ def build_features(settings: FeatureSettings = DEFAULT_FEATURES) -> ColumnTransf
         ]
     # sparse_threshold=1.0: always a sparse matrix, however few rows are transformed.
     return ColumnTransformer(title_vectorizers + _genre_vectorizers(settings), sparse_threshold=1.0)
+
+
+def fixed_vocabulary_features(transformers: list[tuple]) -> ColumnTransformer:
+    """A fitted feature step from vectorizers whose vocabularies are fixed (`vocabulary=` set): what a
+    saved model or the fast matrix (text_matrix.py) learned. Fitting learns nothing but each TF-IDF
+    block's idf, from one empty row, which the caller then replaces with the real weights."""
+    features = ColumnTransformer(transformers, sparse_threshold=1.0)
+    features.fit(pd.DataFrame({column: [""] for column in FEATURE_COLUMNS}))
+    return features
 
 
 def fitted_genres(features: ColumnTransformer) -> list[str]:

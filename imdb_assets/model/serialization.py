@@ -20,13 +20,17 @@ import json
 import zipfile
 
 import numpy as np
-import pandas as pd
-from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from imdb_assets.model.pipeline import FEATURE_COLUMNS, calibrated_linear_pipeline, genre_pair_tokens, genre_tokens
+from imdb_assets.model.pipeline import (
+    FEATURE_COLUMNS,
+    calibrated_linear_pipeline,
+    fixed_vocabulary_features,
+    genre_pair_tokens,
+    genre_tokens,
+)
 
 FORMAT = "imdb-assets-linear-text-model/1"
 ARTIFACT_NAME = "model.zip"
@@ -148,8 +152,7 @@ def loads(data: bytes) -> Pipeline:
         if block.get("column") not in FEATURE_COLUMNS:
             raise ModelFormatError(f"block {index} reads column {block.get('column')!r}, not one of {FEATURE_COLUMNS}")
         transformers.append((str(block.get("name")), _build_vectorizer(block, index), block["column"]))
-    features = ColumnTransformer(transformers, sparse_threshold=1.0)
-    features.fit(pd.DataFrame({column: [""] for column in FEATURE_COLUMNS}))
+    features = fixed_vocabulary_features(transformers)
     for index, (name, vectorizer, _) in enumerate(transformers):
         fitted = features.named_transformers_[name]
         if isinstance(fitted, TfidfVectorizer) and fitted.use_idf:

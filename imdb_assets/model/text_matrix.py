@@ -23,7 +23,7 @@ from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
-from imdb_assets.model.pipeline import FEATURE_COLUMNS, FeatureSettings, build_features
+from imdb_assets.model.pipeline import FeatureSettings, build_features, fixed_vocabulary_features
 
 
 class _TermCounts:
@@ -242,9 +242,7 @@ def _fixed_feature_step(
         (name, clone(vectorizer).set_params(vocabulary=vocabularies[name]), column)
         for name, vectorizer, column in transformers
     ]
-    features = ColumnTransformer(fixed, sparse_threshold=1.0)
-    # Fitting with fixed vocabularies learns nothing but the idf, which is replaced next.
-    features.fit(pd.DataFrame({column: [""] for column in FEATURE_COLUMNS}))
+    features = fixed_vocabulary_features(fixed)
     for name, idf in idfs.items():
         features.named_transformers_[name].idf_ = idf
     return features
