@@ -75,3 +75,35 @@ def column_lists_outside_contracts() -> list[str]:
 
 def test_no_module_relists_a_contracts_columns():
     assert column_lists_outside_contracts() == []
+
+
+def test_the_validated_csv_reads_back_exactly_as_written(tmp_path: Path):
+    # Titles IMDb really has that a CSV reader may mangle: "NA" and "null" are titles, not missing values;
+    # commas, quotes and line breaks stay inside their field; only an empty field is null.
+    from imdb_assets.dataset.validate import write_csv_atomically
+
+    titles = ["NA", "null", 'Say "Hi", Bob', "Two\nLines", "N/A"]
+    written = pd.DataFrame(
+        {
+            "tconst": [f"tt{i:07d}" for i in range(len(titles))],
+            "primaryTitle": titles,
+            "originalTitle": [None, "nan", "", "x", "None"],
+            "isAdult": pd.array([0, 1, 0, 0, 0], dtype="Int64"),
+            "startYear": pd.array([1999, None, 2001, 2002, 2003], dtype="Int64"),
+            "endYear": pd.array([None] * 5, dtype="Int64"),
+            "runtimeMinutes": pd.array([90, 0, None, 1, 2], dtype="Int64"),
+            "genres": ["Drama", "Comedy,Drama", "Horror", "Drama", "Drama"],
+            "averageRating": [5.0, 1.0, 10.0, 7.3, 4.9],
+            "numVotes": pd.array([10, 0, 5, 6, 7], dtype="Int64"),
+            "last_modified": ["2026-11-01"] * 5,
+        }
+    )
+    path = tmp_path / "movies.csv"
+    write_csv_atomically(written, path)
+    read = read_movies_csv(path)
+    assert read["primaryTitle"].tolist() == titles
+    assert read["originalTitle"].isna().tolist() == [True, False, True, False, False]  # "" was written as empty
+    assert read["originalTitle"][[1, 3, 4]].tolist() == ["nan", "x", "None"]
+    pd.testing.assert_frame_equal(read.drop(columns="originalTitle"), written.drop(columns="originalTitle"))
+    arrow = read_movies_csv(path, columns=["tconst", "primaryTitle"], arrow_strings=True)
+    assert arrow["primaryTitle"].dtype == pd.StringDtype("pyarrow") and arrow["primaryTitle"].tolist() == titles

@@ -1,9 +1,11 @@
 """Title and genre normalisation on real-world title shapes, and the hash splits (pure, fast)."""
 
+import hashlib
+
 import pandas as pd
 import pytest
 
-from imdb_assets.features import prepare
+from imdb_assets.features import prepare, text
 from imdb_assets.features.prepare import split_buckets, validation_mask
 from imdb_assets.features.text import normalise_title, split_genres
 
@@ -63,6 +65,14 @@ def test_genres_are_a_canonical_set_that_keeps_unknown_genres():
     )
 
 
+def test_split_buckets_follow_the_recorded_split_method():
+    # SPLIT_METHOD spelled out with hashlib: the SQL that computes it must give the same bucket, in row order.
+    tconst = pd.Series([f"tt{i:07d}" for i in range(0, 3_000_000, 997)] + ["tt12345678", "tt0000001"])
+    expected = [int.from_bytes(hashlib.md5(t.encode()).digest()[:4], "big") % 100 for t in tconst]
+    assert split_buckets(tconst).tolist() == expected
+    assert split_buckets(pd.Series([], dtype=object)).tolist() == []
+
+
 def test_validation_is_carved_from_train_by_the_same_hash():
     tconst = pd.Series([f"tt{i:07d}" for i in range(5000)])
     split = prepare.test_split(tconst)
@@ -74,3 +84,11 @@ def test_validation_is_carved_from_train_by_the_same_hash():
     assert (
         split_buckets(shuffled) == pd.Series(split_buckets(tconst), index=tconst.index)[shuffled.index].to_numpy()
     ).all()
+
+
+def test_numeral_shortcut_covers_every_word_the_numeral_pattern_matches():
+    # normalise_title skips the numeral pattern on ASCII titles without a hint: a sequel word or numeral
+    # added to the pattern but not to the hint would silently stop being converted.
+    words = text._SEQUEL_WORDS.split("|") + [numeral for numeral in text._ROMAN if len(numeral) > 1]
+    assert [word for word in words if not text._NUMERAL_HINT.search(word)] == []
+    assert normalise_title("Rocky XIV") == "rocky 14" and normalise_title("Saw: Chapter Two") == "saw chapter 2"

@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as pa_arrow
 from pandera.typing import Series
+from pyarrow import csv as pa_csv
 
 from imdb_assets.contracts import checks as _checks  # noqa: F401  (registers genres_within)
 from imdb_assets.contracts.raw_imdb import TCONST_PATTERN
@@ -49,14 +51,35 @@ def csv_dtypes() -> dict[str, str]:
     return {name: str(column.dtype) for name, column in FilteredMovies.to_schema().columns.items()}
 
 
-def read_movies_csv(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+# The contract's pandas dtypes as Arrow types, for the CSV reader.
+_ARROW_TYPES = {"str": pa_arrow.string(), "Int64": pa_arrow.int64(), "float64": pa_arrow.float64()}
+
+
+def read_movies_csv(path: Path, columns: list[str] | None = None, arrow_strings: bool = False) -> pd.DataFrame:
     """Read the validated CSV back in the contract's types (all columns, or only `columns`: parsing the
     others costs ~3x more at IMDb's size). Only an empty field is null: a movie titled "NA" or "null"
-    stays a title (pandas would otherwise turn it into a missing value)."""
+    stays a title (pandas would otherwise turn it into a missing value).
+
+    Arrow's multi-threaded reader parses it (~6x faster than pandas' at IMDb's size); text comes back as
+    Python strings, or with `arrow_strings` as Arrow-backed strings, which skip building a Python object
+    per value."""
     dtypes = csv_dtypes()
     if columns is not None:
         unknown = sorted(set(columns) - set(dtypes))
         if unknown:
             raise ValueError(f"{path}: columns {unknown} are not in the movies contract")
         dtypes = {name: dtype for name, dtype in dtypes.items() if name in columns}
-    return pd.read_csv(path, dtype=dtypes, usecols=columns, keep_default_na=False, na_values=[""])
+    table = pa_csv.read_csv(
+        path,
+        parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+        convert_options=pa_csv.ConvertOptions(
+            include_columns=list(dtypes),
+            column_types={name: _ARROW_TYPES[dtype] for name, dtype in dtypes.items()},
+            null_values=[""],
+            strings_can_be_null=True,
+        ),
+    )
+    pandas_types = {pa_arrow.int64(): pd.Int64Dtype()}
+    if arrow_strings:
+        pandas_types[pa_arrow.string()] = pd.StringDtype("pyarrow")
+    return table.to_pandas(types_mapper=pandas_types.get)

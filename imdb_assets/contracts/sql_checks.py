@@ -17,6 +17,8 @@ import pandera.pandas as pa
 _DUCKDB_TYPES = {
     "str": "VARCHAR",
     "string": "VARCHAR",
+    "string[pyarrow]": "VARCHAR",
+    "string[python]": "VARCHAR",
     "Int64": "BIGINT",
     "int64": "BIGINT",
     "float64": "DOUBLE",

@@ -30,7 +30,7 @@ def movie_features(
         csv_path = dataset_repository.materialize_version(
             movies_dataset.md5, Path(tmp) / "movies.csv", movies_dataset.path
         )
-        movies = read_movies_csv(csv_path, columns=SOURCE_COLUMNS)
+        movies = read_movies_csv(csv_path, columns=SOURCE_COLUMNS, arrow_strings=True)
     read = time.perf_counter()
     features = prepare_features(movies, config.rating_threshold)
     prepared = time.perf_counter()

@@ -7,11 +7,12 @@ split, and two models can be compared on the same current test split without lea
 
 from __future__ import annotations
 
-import hashlib
-
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from imdb_assets.contracts.features import ARROW_STRING
 from imdb_assets.contracts.movies import FilteredMovies
 from imdb_assets.features.text import normalise_title, split_genres
 
@@ -22,13 +23,19 @@ VALIDATION_SHARE_PERCENT = 16
 SPLIT_METHOD = "md5(tconst) first 4 bytes, big-endian, mod 100"
 
 
+# SPLIT_METHOD in SQL: the first 4 bytes of the md5 are its first 8 hex digits. DuckDB hashes every row
+# in C++ on all cores (~0.05 s for 330 k titles; hashlib in a Python loop took ~0.4 s, twice a run).
+_BUCKET_SQL = "select (('0x' || md5(tconst)[1:8])::UBIGINT % 100)::BIGINT as bucket from titles"
+
+
 def split_buckets(tconst: pd.Series) -> np.ndarray:
     """Bucket 0..99 of each tconst (`SPLIT_METHOD`), stable across snapshots, machines and Python versions."""
-    return np.fromiter(
-        (int.from_bytes(hashlib.md5(str(t).encode()).digest()[:4], "big") % 100 for t in tconst),
-        dtype=np.int64,
-        count=len(tconst),
-    )
+    titles = pa.table({"tconst": pa.array(tconst.astype(ARROW_STRING))})
+    with duckdb.connect() as connection:
+        connection.register("titles", titles)
+        # Row order is kept: DuckDB preserves insertion order for a plain projection.
+        buckets = connection.execute(_BUCKET_SQL).fetchnumpy()["bucket"]
+    return np.asarray(buckets, dtype=np.int64)
 
 
 def test_split(tconst: pd.Series, test_share_percent: int = TEST_SHARE_PERCENT) -> pd.Series:
@@ -78,16 +85,17 @@ def _map_distinct(values: pd.Series, clean) -> np.ndarray:
 
 def prepare_features(movies: pd.DataFrame, rating_threshold: float = 5.0) -> pd.DataFrame:
     """One row per movie: cleaned title, genre list (comma-joined), label and split."""
-    titles = movies["primaryTitle"].astype(str)
-    features = pd.DataFrame(
+    tconst = movies["tconst"].astype(ARROW_STRING)
+    titles = movies["primaryTitle"].astype(ARROW_STRING)
+    rating = movies["averageRating"].astype(float)
+    return pd.DataFrame(
         {
-            "tconst": movies["tconst"].astype(str),
-            "title": titles,
-            "title_clean": _map_distinct(titles, normalise_title),
-            "genres": _map_distinct(movies["genres"], _joined_genres),
-            "averageRating": movies["averageRating"].astype(float),
-            "label": (movies["averageRating"].astype(float) >= rating_threshold).astype("int64"),
+            "tconst": tconst.array,
+            "title": titles.array,
+            "title_clean": pd.array(_map_distinct(titles, normalise_title), dtype=ARROW_STRING),
+            "genres": pd.array(_map_distinct(movies["genres"], _joined_genres), dtype=ARROW_STRING),
+            "averageRating": rating.to_numpy(),
+            "label": (rating >= rating_threshold).astype("int64").to_numpy(),
+            "split": pd.array(test_split(tconst).to_numpy(), dtype=ARROW_STRING),
         }
     )
-    features["split"] = test_split(features["tconst"])
-    return features.reset_index(drop=True)

@@ -51,6 +51,11 @@ _NUMERALS = re.compile(
     re.IGNORECASE,
 )
 
+# Every match of _NUMERALS in an ASCII title contains one of these (a sequel word, or the first two letters
+# of a multi-letter numeral), in any case: one scan for them skips the costly pattern on ~90% of titles.
+# Non-ASCII titles always take the full pattern (IGNORECASE also matches a few non-ASCII letters).
+_NUMERAL_HINT = re.compile("act|book|chap|ep|level|part|pt|round|season|series|vol|ii|iv|ix|vi|xi|xv|xx")
+
 _DIGIT_GROUPING = re.compile(r"(?<=\d)[,.](?=\d{3}\b)")  # "1,000" -> "1000"
 _DOTTED_ACRONYM = re.compile(r"\b(?:\w\.){2,}")  # "U.S.A." -> "USA"
 
@@ -122,7 +127,8 @@ def normalise_title(title: str) -> str:
     # The cheap `in` tests skip regular expressions that cannot match (most titles): ~3 us a title.
     if "," in text:
         text = _move_trailing_article(text)
-    text = _NUMERALS.sub(_numeral_to_digits, text)
+    if not text.isascii() or _NUMERAL_HINT.search(text.lower()):
+        text = _NUMERALS.sub(_numeral_to_digits, text)
     if "." in text or "," in text:
         text = _DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text)
         text = _DIGIT_GROUPING.sub("", text)

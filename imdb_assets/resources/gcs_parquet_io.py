@@ -14,6 +14,7 @@ from dagster_gcp import GCSResource
 from pydantic import Field
 
 from imdb_assets.resources.gs_url import split_gs_url
+from imdb_assets.resources.parquet_frames import read_frame, write_frame
 
 
 class GCSParquetIOManager(ConfigurableIOManager):
@@ -29,7 +30,7 @@ class GCSParquetIOManager(ConfigurableIOManager):
         blob = self._blob(context.asset_key.path)
         with tempfile.TemporaryDirectory(prefix="imdb-parquet-") as tmp:
             path = Path(tmp) / "asset.parquet"
-            obj.to_parquet(path, index=False)
+            write_frame(obj, path)
             blob.upload_from_filename(str(path), checksum="md5")  # atomic: visible only once complete
         context.add_output_metadata({"uri": f"gs://{blob.bucket.name}/{blob.name}"})
 
@@ -42,4 +43,4 @@ class GCSParquetIOManager(ConfigurableIOManager):
         with tempfile.TemporaryDirectory(prefix="imdb-parquet-") as tmp:
             path = Path(tmp) / "asset.parquet"
             blob.download_to_filename(str(path), checksum="md5")
-            return pd.read_parquet(path)
+            return read_frame(path)

@@ -9,6 +9,8 @@ from pathlib import Path
 import pandas as pd
 from dagster import ConfigurableIOManager, InputContext, OutputContext
 
+from imdb_assets.resources.parquet_frames import read_frame, write_frame
+
 
 class LocalParquetIOManager(ConfigurableIOManager):
     base_dir: str
@@ -22,7 +24,7 @@ class LocalParquetIOManager(ConfigurableIOManager):
         fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         os.close(fd)
         try:
-            obj.to_parquet(tmp_name, index=False)
+            write_frame(obj, tmp_name)
             os.replace(tmp_name, path)
         finally:
             Path(tmp_name).unlink(missing_ok=True)
@@ -32,4 +34,4 @@ class LocalParquetIOManager(ConfigurableIOManager):
         path = self._path(context.asset_key.path)
         if not path.exists():
             raise FileNotFoundError(f"{path}: {context.asset_key.to_user_string()} has not been materialized")
-        return pd.read_parquet(path)
+        return read_frame(path)
