@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from sklearn.calibration import calibration_curve
-from sklearn.metrics import roc_auc_score, roc_curve
+from sklearn.metrics import auc, roc_curve
 
 _SIZE_INCHES = (5.0, 4.2)
 _DPI = 90
@@ -17,8 +17,11 @@ _DPI = 90
 
 def _png(figure: Figure) -> bytes:
     FigureCanvasAgg(figure)
+    # Fixed margins that fit these labels: `bbox_inches="tight"` or a layout engine measures every text
+    # first, which doubles the time a plot takes.
+    figure.subplots_adjust(left=0.12, right=0.97, bottom=0.11, top=0.93)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=_DPI, bbox_inches="tight", metadata={"Software": None})
+    figure.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
     return buffer.getvalue()
 
 
@@ -31,9 +34,9 @@ def roc_png(
     axes.plot([0, 1], [0, 1], linestyle=":", color="grey", label="chance / majority (AUC 0.500)")
     for name, probability in curves.items():
         false_positive_rate, true_positive_rate, _ = roc_curve(labels, probability)
-        axes.plot(
-            false_positive_rate, true_positive_rate, label=f"{name} (AUC {roc_auc_score(labels, probability):.3f})"
-        )
+        # roc_auc_score is exactly this area of this curve; computed here from the curve drawn.
+        area = auc(false_positive_rate, true_positive_rate)
+        axes.plot(false_positive_rate, true_positive_rate, label=f"{name} (AUC {area:.3f})")
         if threshold_points and name in threshold_points:
             predicted = probability >= threshold_points[name]
             tpr = predicted[labels == 1].mean()

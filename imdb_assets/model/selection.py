@@ -20,10 +20,9 @@ import numpy as np
 from joblib import Parallel, delayed
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import roc_auc_score
 
 from imdb_assets.model.candidates import Candidate, linear_score
-from imdb_assets.model.evaluate import roc_auc_standard_error
+from imdb_assets.model.evaluate import roc_auc, roc_auc_standard_error
 
 SELECTION_METRIC = "roc_auc"
 # SGD's inner loop releases the GIL: candidates fit side by side on threads (results do not depend on it).
@@ -64,7 +63,7 @@ def _fit_and_score(
     started = time.perf_counter()
     estimator = candidate.build(seed).fit(fit_matrix, fit_labels)
     coef, intercept = linear_score(estimator)
-    auc = float(roc_auc_score(validation_labels, validation_matrix @ coef + intercept))
+    auc = roc_auc(validation_labels, validation_matrix @ coef + intercept)
     return estimator, auc, time.perf_counter() - started
 
 

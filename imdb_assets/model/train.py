@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.pipeline import Pipeline
 
 from imdb_assets.features.prepare import split_definition, validation_mask
@@ -41,6 +42,9 @@ MIN_ROWS_PER_CLASS = 5
 
 @dataclass
 class SplitFrames:
+    """The fitting, validation and test rows: consecutive row ranges of `ordered`, in that order."""
+
+    ordered: pd.DataFrame
     fit: pd.DataFrame
     validation: pd.DataFrame
     test: pd.DataFrame
@@ -54,10 +58,16 @@ class SplitFrames:
 
 def split_frames(features: pd.DataFrame) -> SplitFrames:
     """Fitting, validation and test rows; a clear error when one of them cannot train or evaluate a model."""
-    train = features[features["split"] == "train"]
-    test = features[features["split"] == "test"]
-    is_validation = validation_mask(train["tconst"])
-    frames = SplitFrames(train[~is_validation], train[is_validation], test)
+    split = features["split"]
+    train_positions = np.flatnonzero((split == "train").to_numpy(dtype=bool, na_value=False))
+    test_positions = np.flatnonzero((split == "test").to_numpy(dtype=bool, na_value=False))
+    is_validation = validation_mask(features["tconst"].iloc[train_positions])
+    # One copy of the rows, in split order; each split is a slice of it (each keeps the rows' order and index).
+    ordered = features.take(
+        np.concatenate([train_positions[~is_validation], train_positions[is_validation], test_positions])
+    )
+    n_fit, n_train = int((~is_validation).sum()), len(train_positions)
+    frames = SplitFrames(ordered, ordered.iloc[:n_fit], ordered.iloc[n_fit:n_train], ordered.iloc[n_train:])
     for name, frame in (("fitting", frames.fit), ("validation", frames.validation), ("test", frames.test)):
         positives = int(frame["label"].sum())
         negatives = len(frame) - positives
@@ -67,6 +77,25 @@ def split_frames(features: pd.DataFrame) -> SplitFrames:
                 f"{MIN_ROWS_PER_CLASS} of each are needed (the dataset holds {len(features)} movies)"
             )
     return frames
+
+
+def _row_range(matrix: sparse.csr_matrix, start: int, stop: int) -> sparse.csr_matrix:
+    """Rows start..stop-1 of a CSR matrix, sharing its data and indices (scipy's row slice copies them)."""
+    first, last = matrix.indptr[start], matrix.indptr[stop]
+    return sparse.csr_matrix(
+        (matrix.data[first:last], matrix.indices[first:last], matrix.indptr[start : stop + 1] - first),
+        shape=(stop - start, matrix.shape[1]),
+    )
+
+
+def _split_rows(matrix: sparse.csr_matrix, n_fit: int, n_validation: int) -> tuple[sparse.csr_matrix, ...]:
+    """The fitting, validation and test rows of a matrix whose rows are in `SplitFrames.ordered` order."""
+    n_train = n_fit + n_validation
+    return (
+        _row_range(matrix, 0, n_fit),
+        _row_range(matrix, n_fit, n_train),
+        _row_range(matrix, n_train, matrix.shape[0]),
+    )
 
 
 @dataclass
@@ -108,12 +137,10 @@ def train_and_evaluate(
 
     frames = split_frames(features)
     # One matrix for all rows, fitted on the fitting rows only: each title is analyzed once (text_matrix.py).
-    rows = pd.concat([frames.fit, frames.validation, frames.test])[FEATURE_COLUMNS]
+    rows = frames.ordered[FEATURE_COLUMNS]
     n_fit, n_validation = len(frames.fit), len(frames.validation)
     featurizer, matrix = fit_feature_matrix(feature_settings, rows, np.arange(len(rows)) < n_fit)
-    fit_matrix = matrix[:n_fit]
-    validation_matrix = matrix[n_fit : n_fit + n_validation]
-    test_matrix = matrix[n_fit + n_validation :]
+    fit_matrix, validation_matrix, test_matrix = _split_rows(matrix, n_fit, n_validation)
     validation_labels = frames.validation["label"].to_numpy()
     lap("features")
 
@@ -145,7 +172,7 @@ def train_and_evaluate(
     baselines = {
         "majority": majority_baseline(frames.fit, frames.test),
         "genres_only": genres_only_baseline(
-            *(genre_columns(featurizer, matrix) for matrix in (fit_matrix, validation_matrix, test_matrix)),
+            *_split_rows(genre_columns(featurizer, matrix), n_fit, n_validation),
             frames.fit["label"].to_numpy(),
             validation_labels,
             test_labels,
