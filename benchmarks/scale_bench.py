@@ -28,6 +28,7 @@ import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from statistics import median
 
 from benchmarks.scale.measure import run_measured, stdout_path, wait_for_quiet
 from benchmarks.scale.report import (
@@ -168,87 +169,125 @@ class Bench:
             if m.returncode:
                 raise BenchmarkFailed(f"imdb-assets run ({name}) failed: {m.stderr_tail.strip().splitlines()[-1:]}")
 
+    def _plan(self, day: str, names: list[str]) -> list[dict]:
+        return [
+            {"name": n, "assets": STEP_ASSETS[n][0], "partition": day if STEP_ASSETS[n][1] else None} for n in names
+        ]
+
     def steps(self, day_name: str, day: str, source: Path, home: Path) -> None:
         """Each step in its own process (per-step CPU and peak memory are exact), or, with --group-steps,
         one process per day running the steps one after another (CI: saves the imports of five processes;
         per-step memory is then the process's peak during the step, sampled from inside)."""
         self.results.setdefault("steps", {})[day_name] = {}
-        plan = [
-            {"name": step, "assets": STEP_ASSETS[step][0], "partition": day if STEP_ASSETS[step][1] else None}
-            for step in STEP_ORDER
-        ]
+        plan = self._plan(day, list(STEP_ORDER))
         groups = [plan] if self.args.group_steps else [[step] for step in plan]
         for group in groups:
-            label = f"{day_name} {group[0]['name']}" if len(group) == 1 else f"{day_name} steps"
-            result_file = self.work / "results" / f"{label.replace(' ', '-')}.json"
-            result_file.parent.mkdir(parents=True, exist_ok=True)
-            command = [
-                sys.executable, "-m", "benchmarks.scale.step_child", "--home", str(home), "--source", str(source),
-                "--plan", json.dumps(group), "--result-file", str(result_file),
-            ]  # fmt: skip
-            m = self.measure(label, command, home)
-            child = json.loads(result_file.read_text()) if result_file.exists() else {"steps": {}}
-            for step in group:
-                report = child["steps"].get(step["name"])
-                entry: dict = {"assets": step["assets"], "child": report}
-                if report is not None:
-                    report["import_seconds"] = child.get("import_seconds")
-                if len(group) == 1:
-                    entry["measurement"] = m.as_dict()
-                elif report is not None:
-                    entry["measurement"] = {
-                        **m.as_dict(),
-                        "label": f"{day_name} {step['name']} (shared process)",
-                        "wall_seconds": report["materialize_seconds"],
-                        "cpu_seconds": report["in_process"]["cpu_seconds"],
-                        "peak_rss_mb": report["in_process"]["peak_rss_mb"],
-                        "max_process_rss_mb": None,
-                        "returncode": 0 if report["success"] else 1,
-                    }
-                    entry["shared_process"] = m.as_dict()
-                self.results["steps"][day_name][step["name"]] = entry
-                if report is None or not report.get("success"):
-                    reason = (report or {}).get("failure") or m.stderr_tail.strip().splitlines()[-1:]
-                    raise BenchmarkFailed(f"{day_name} {step['name']} failed: {reason}")
+            self.results["steps"][day_name].update(self._step_group(day_name, day, group, source, home))
 
-    def baseline(self, home: Path) -> None:
+    def _step_group(self, day_name: str, day: str, group: list[dict], source: Path, home: Path) -> dict:
+        """Run `group`'s steps in one child process; their entries by step name (raises if one failed)."""
+        entries: dict = {}
+        label = f"{day_name} {group[0]['name']}" if len(group) == 1 else f"{day_name} steps"
+        result_file = self.work / "results" / f"{label.replace(' ', '-')}.json"
+        result_file.parent.mkdir(parents=True, exist_ok=True)
+        command = [
+            sys.executable, "-m", "benchmarks.scale.step_child", "--home", str(home), "--source", str(source),
+            "--plan", json.dumps(group), "--result-file", str(result_file),
+        ]  # fmt: skip
+        m = self.measure(label, command, home)
+        child = json.loads(result_file.read_text()) if result_file.exists() else {"steps": {}}
+        for step in group:
+            report = child["steps"].get(step["name"])
+            entry: dict = {"assets": step["assets"], "child": report}
+            if report is not None:
+                report["import_seconds"] = child.get("import_seconds")
+            if len(group) == 1:
+                entry["measurement"] = m.as_dict()
+            elif report is not None:
+                entry["measurement"] = {
+                    **m.as_dict(),
+                    "label": f"{day_name} {step['name']} (shared process)",
+                    "wall_seconds": report["materialize_seconds"],
+                    "cpu_seconds": report["in_process"]["cpu_seconds"],
+                    "peak_rss_mb": report["in_process"]["peak_rss_mb"],
+                    "max_process_rss_mb": None,
+                    "returncode": 0 if report["success"] else 1,
+                }
+                entry["shared_process"] = m.as_dict()
+            entries[step["name"]] = entry
+            if report is None or not report.get("success"):
+                reason = (report or {}).get("failure") or m.stderr_tail.strip().splitlines()[-1:]
+                raise BenchmarkFailed(f"{day_name} {step['name']} failed: {reason}")
+        return entries
+
+    def _naive(self, home: Path, round_number: int) -> dict:
         from imdb_assets.settings import LocalPaths
 
         paths = LocalPaths(home)
-        result_file = self.work / "results" / "naive-baseline.json"
+        result_file = self.work / "results" / f"naive-baseline-{round_number}.json"
         command = [
             sys.executable, "-m", "benchmarks.scale.naive_baseline", "--csv", str(paths.movies_csv),
             "--features", str(paths.features_dir / "movie_features.parquet"), "--result-file", str(result_file),
         ]  # fmt: skip
-        m = self.measure("naive baseline", command, home)
+        m = self.measure(f"naive baseline (round {round_number})", command, home)
         if m.returncode or not result_file.exists():
             raise BenchmarkFailed(f"naive baseline failed: {m.stderr_tail.strip().splitlines()[-1:]}")
-        naive = json.loads(result_file.read_text())
-        features = self.results["steps"]["day1"]["features"]
-        training = self.results["steps"]["day1"]["training"]
-        ours_features, ours_training = step_seconds(features), step_seconds(training)
+        return {"measurement": m.as_dict(), **json.loads(result_file.read_text())}
+
+    @staticmethod
+    def _ours(features: dict, training: dict) -> dict:
         model_meta = training["child"]["metadata"].get("enjoyment_model", {})
         features_meta = features["child"]["metadata"].get("movie_features", {})
-        ours = ours_features + ours_training
+        ours_features, ours_training = step_seconds(features), step_seconds(training)
         # The same work as the naive pipeline's (read, clean, split, features, fit, evaluate), without what
         # only ours does (publishing the parquet, saving the model, plots, promotion, Dagster's events).
         compute = sum(features_meta.get("seconds", {}).values()) + model_meta.get("training_seconds", {}).get(
             "total", 0
         )
+        return {
+            "features_seconds": ours_features,
+            "training_seconds": ours_training,
+            "seconds": ours_features + ours_training,
+            "compute_seconds": compute,
+            "roc_auc": model_meta.get("roc_auc"),
+            "test_rows": model_meta.get("test_rows"),
+        }
+
+    def baseline(self, day: str, source: Path, home: Path) -> None:
+        """The naive pipeline and ours, alternated `--baseline-rounds` times on the same machine: a single
+        pair can land on a slow and a fast moment (runs on this machine have varied by 1.5x), so the ratio
+        is of the medians. Round 1 reuses the day-1 steps measured above; later rounds run them again."""
+        rounds = []
+        for number in range(1, self.args.baseline_rounds + 1):
+            if number == 1:
+                features, training = (self.results["steps"]["day1"][name] for name in ("features", "training"))
+            else:
+                features, training = (
+                    self._step_group(f"baseline round {number}", day, [step], source, home)[step["name"]]
+                    for step in self._plan(day, ["features", "training"])
+                )
+            rounds.append({"naive": self._naive(home, number), "ours": self._ours(features, training)})
+        naive = median(r["naive"]["total_seconds"] for r in rounds)
+        ours = median(r["ours"]["seconds"] for r in rounds)
+        compute = median(r["ours"]["compute_seconds"] for r in rounds)
+        first = rounds[0]
         self.results["baseline"] = {
-            "measurement": m.as_dict(),
-            "naive": naive,
-            "naive_roc_auc": naive["roc_auc"],
-            "ours_features_seconds": ours_features,
-            "ours_training_seconds": ours_training,
+            "rounds": rounds,
+            "naive": first["naive"],  # its per-phase seconds, for the report
+            "naive_seconds": naive,
+            "naive_roc_auc": first["naive"]["roc_auc"],
+            "ours_features_seconds": median(r["ours"]["features_seconds"] for r in rounds),
+            "ours_training_seconds": median(r["ours"]["training_seconds"] for r in rounds),
             "ours_seconds": ours,
-            "ours_roc_auc": model_meta.get("roc_auc"),
-            "ours_test_rows": model_meta.get("test_rows"),
-            "speedup": naive["total_seconds"] / ours if ours else None,
+            "ours_roc_auc": first["ours"]["roc_auc"],
+            "ours_test_rows": first["ours"]["test_rows"],
+            "speedup": naive / ours if ours else None,
             "ours_compute_seconds": compute,
-            "compute_speedup": naive["total_seconds"] / compute if compute else None,
-            "note": "naive seconds exclude interpreter start and imports; ours are the two steps' materialize calls "
-            "(compute: the steps' own timings of reading, cleaning, validating, features, selection, evaluation)",
+            "compute_speedup": naive / compute if compute else None,
+            "round_speedups": [round(r["naive"]["total_seconds"] / r["ours"]["seconds"], 3) for r in rounds],
+            "note": "medians over alternated rounds; naive seconds exclude interpreter start and imports; ours are "
+            "the two steps' materialize calls (compute: the steps' own timings of reading, cleaning, validating, "
+            "features, selection, evaluation)",
         }
 
     def incremental_evidence(self) -> None:
@@ -310,7 +349,7 @@ class Bench:
                 self.whole_runs([(day1, s1), (day2, s2)])
             steps_home = self.work / "home-steps"
             self.steps("day1", day1, s1, steps_home)
-            self.baseline(steps_home)
+            self.baseline(day1, s1, steps_home)
             self.steps("day2", day2, s2, steps_home)
             self.incremental_evidence()
         except BenchmarkFailed as exc:
@@ -343,6 +382,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--results-dir", type=Path, default=RESULTS_DIR, help=f"where the JSON goes (default {RESULTS_DIR})"
     )
     parser.add_argument("--show", type=Path, metavar="JSON", help="print the table of a saved result and exit")
+    parser.add_argument(
+        "--baseline-rounds",
+        type=int,
+        help="naive baseline and our two steps, alternated this many times; medians compared (default 3, 1 with --small)",
+    )
     parser.add_argument("--skip-whole-runs", action="store_true", help="only the step-by-step part")
     parser.add_argument(
         "--group-steps",
@@ -361,6 +405,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.titles is None:
         args.titles = SMALL_TITLES if args.small else FULL_TITLES
+    if args.baseline_rounds is None:
+        args.baseline_rounds = 1 if args.small else 3
     if args.group_steps is None:
         args.group_steps = args.small
     return args
