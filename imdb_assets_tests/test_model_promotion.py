@@ -205,3 +205,52 @@ def test_an_artifact_that_does_not_reload_fails_the_run_and_is_never_promoted(ho
     assert code == 0 and len(out.strip().splitlines()) == decisions_before
     code, out, _ = run_cli(capsys, "model", "list")
     assert code == 0 and f"{champion}" in out and "champion" in out
+
+
+def test_a_reloaded_model_that_differs_on_one_late_test_row_fails_the_check(home_copy: Path, monkeypatch):
+    """Every test row is compared, not a sample: a reload that changes one weight used only by the last
+    test movie (none of the rows re-predicted through `predict_proba`) fails the blocking check."""
+    from dagster import materialize
+
+    from imdb_assets.definitions import ALL_ASSETS, build_definitions
+    from imdb_assets.model.assets import REFERENCE_ROWS
+    from imdb_assets.model.pipeline import FEATURE_COLUMNS
+    from imdb_assets.model.text_matrix import transform_features
+    from imdb_assets.model.train import split_frames
+    from imdb_assets.resources.model_store import ModelStoreResource
+    from imdb_assets.resources.parquet_frames import read_frame
+
+    paths = LocalPaths(home_copy)
+    test_rows = split_frames(read_frame(paths.features_dir / "movie_features.parquet")).test[FEATURE_COLUMNS]
+    assert len(test_rows) > REFERENCE_ROWS + 1
+
+    class _OneWeightOffStore(LocalModelStore):
+        def load(self, version=None):
+            loaded = super().load(version)
+            features = loaded.pipeline.named_steps["features"]
+            late = set(transform_features(features, test_rows.tail(1)).indices)
+            early = set(transform_features(features, test_rows.head(REFERENCE_ROWS)).indices)
+            column = min(late - early)  # a weight only the last movie uses
+            loaded.pipeline.named_steps["classifier"].coef_[0, column] += 1e-3
+            return loaded
+
+    class OneWeightOffResource(ModelStoreResource):
+        def store(self):
+            return _OneWeightOffStore(self.root)
+
+    store = _store(home_copy)
+    champion, decisions_before = store.champion_version(), len(store.audit_log())
+    instance = local_instance(paths.dagster_home)
+    resources = {**build_definitions().resources, "model_store": OneWeightOffResource(root=str(store.root))}
+    result = materialize(
+        ALL_ASSETS,
+        selection=[AssetKey("enjoyment_model")],
+        instance=instance,
+        resources=resources,
+        raise_on_error=False,
+    )
+    assert not result.success
+    check = {e.check_name: e for e in result.get_asset_check_evaluations()}["artifact_reproduces_predictions"]
+    assert not check.passed and check.description.startswith("reloaded model differs by up to")
+    assert check.metadata["rows_compared"].value == len(test_rows)
+    assert store.champion_version() == champion and len(store.audit_log()) == decisions_before

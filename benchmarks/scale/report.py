@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import tempfile
 from pathlib import Path
 
@@ -68,7 +69,20 @@ def machine() -> dict:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "packages": versions,
+        # Page-fault cost of big arrays depends on these (imdb_assets/__init__.py).
+        "transparent_hugepage": {name: _kernel_setting(name) for name in ("enabled", "defrag")},
+        "numpy_madvise_hugepage": os.environ.get("NUMPY_MADVISE_HUGEPAGE"),
     }
+
+
+def _kernel_setting(name: str) -> str | None:
+    """The selected value of /sys/kernel/mm/transparent_hugepage/<name> ("always [madvise] never" -> "madvise")."""
+    try:
+        text = Path("/sys/kernel/mm/transparent_hugepage", name).read_text()
+    except OSError:
+        return None
+    chosen = re.search(r"\[(\w[\w+]*)\]", text)
+    return chosen.group(1) if chosen else text.strip()
 
 
 def _target(name: str, actual, limit, met: bool | None, unit: str, note: str = "") -> dict:

@@ -14,7 +14,7 @@ from imdb_assets.model.evaluate import REPORTED_METRICS, classification_metrics
 from imdb_assets.model.pipeline import FEATURE_COLUMNS
 from imdb_assets.model.promotion import PromotionDecision, PromotionPolicy, decide_promotion
 from imdb_assets.model.store import ModelArtifactError, ModelStore
-from imdb_assets.model.text_matrix import transform_features
+from imdb_assets.model.text_matrix import predict_probability
 
 
 @dataclass
@@ -46,9 +46,7 @@ def score_champion(store: ModelStore, test: pd.DataFrame) -> ChampionScore:
         champion = store.load(version)
     except (ModelArtifactError, NotReadyError) as exc:
         return ChampionScore(version, None, " ".join(str(exc).split()))
-    # The champion's own feature step, each title analyzed once: the same matrix as `pipeline.predict_proba`.
-    matrix = transform_features(champion.pipeline.named_steps["features"], test[FEATURE_COLUMNS])
-    probability = champion.pipeline.named_steps["classifier"].predict_proba(matrix)[:, 1]
+    probability = predict_probability(champion.pipeline, test[FEATURE_COLUMNS])
     return ChampionScore(version, classification_metrics(test["label"].to_numpy(), probability, champion.threshold))
 
 
