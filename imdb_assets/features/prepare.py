@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from imdb_assets.contracts.features import ARROW_STRING
 from imdb_assets.contracts.movies import FilteredMovies
-from imdb_assets.features.text import normalise_title, split_genres
+from imdb_assets.features.text import normalise_titles, split_genres
 
 TEST_SHARE_PERCENT = 20
 # Validation (for model selection, calibration and the threshold) is carved from train by the same hash:
@@ -76,11 +76,31 @@ SOURCE_COLUMNS = [
 ]
 
 
+def _distinct_list(distinct: pd.Index) -> list:
+    """The values of `distinct` as Python objects, a missing one as the dtype's NA (what iterating gives).
+
+    Arrow-backed strings come out in one `to_pylist`: pandas iterates them one value at a time, ~0.2 s
+    for IMDb's 160 k distinct titles."""
+    if not isinstance(distinct.dtype, pd.StringDtype) or distinct.dtype.storage != "pyarrow":
+        return list(distinct)
+    values = pa.array(distinct.array).to_pylist()
+    na_value = distinct.dtype.na_value
+    return [na_value if value is None else value for value in values] if distinct.hasnans else values
+
+
 def _map_distinct(values: pd.Series, clean) -> np.ndarray:
     """`clean` applied once per distinct value (titles and genre lists repeat across movies)."""
     codes, distinct = pd.factorize(values, use_na_sentinel=False)
-    cleaned = np.array([clean(value) for value in distinct], dtype=object)
+    cleaned = np.array([clean(value) for value in _distinct_list(distinct)], dtype=object)
     return cleaned[codes]
+
+
+def _clean_titles(titles: pd.Series) -> pd.arrays.ArrowStringArray:
+    """`normalise_title` of each title (an `ARROW_STRING` series), computed once per distinct title."""
+    codes, distinct = pd.factorize(titles, use_na_sentinel=False)
+    # normalise_title starts with str(title): a missing title has always been cleaned as str(pd.NA).
+    distinct_titles = pa.array(distinct.array).fill_null(str(distinct.dtype.na_value))
+    return pd.array(normalise_titles(distinct_titles).take(pa.array(codes)), dtype=ARROW_STRING)
 
 
 def prepare_features(movies: pd.DataFrame, rating_threshold: float = 5.0) -> pd.DataFrame:
@@ -92,7 +112,7 @@ def prepare_features(movies: pd.DataFrame, rating_threshold: float = 5.0) -> pd.
         {
             "tconst": tconst.array,
             "title": titles.array,
-            "title_clean": pd.array(_map_distinct(titles, normalise_title), dtype=ARROW_STRING),
+            "title_clean": _clean_titles(titles),
             "genres": pd.array(_map_distinct(movies["genres"], _joined_genres), dtype=ARROW_STRING),
             "averageRating": rating.to_numpy(),
             "label": (rating >= rating_threshold).astype("int64").to_numpy(),

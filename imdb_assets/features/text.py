@@ -12,6 +12,9 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from imdb_assets.contracts.vocabulary import IMDB_GENRES
 
 # Articles IMDb (and older dumps) move to the end: "Matrix, The", "Cité des enfants perdus, La".
@@ -135,6 +138,42 @@ def normalise_title(title: str) -> str:
     if "&" in text or "+" in text:
         text = text.replace("&", " and ").replace("+", " plus ")
     return " ".join(text.casefold().translate(_WORD_CHARACTERS).split())
+
+
+# Characters that send a title down a branch of `normalise_title` (trailing article, acronym, digit
+# grouping, "&" and "+"): titles holding one take the Python path in `normalise_titles`.
+_BRANCH_CHARACTERS = "[,.&+]"
+
+
+def normalise_titles(titles: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """`normalise_title` of many titles at once: exactly `pa.array([normalise_title(t) for t in
+    titles.to_pylist()])` (a null is cleaned as `normalise_title(None)`), with the type of `titles`.
+
+    For an ASCII title with no branch character and no numeral hint, `normalise_title` reduces to
+    lower-case (casefold on ASCII), drop "'" and "`", turn every run of other non-alphanumerics into one
+    space (ASCII's only letters, digits and marks are a-z, A-Z, 0-9), trim: Arrow does that in C++ for
+    ~83% of IMDb's titles. Every other title goes through `normalise_title` itself, so the two paths
+    cannot drift apart on the hard cases (~0.25 s instead of ~0.5 s for IMDb's 160 k distinct titles).
+    """
+    if isinstance(titles, pa.ChunkedArray):
+        titles = titles.combine_chunks()
+    lowered = pc.ascii_lower(titles)
+    takes_branch = pc.or_kleene(
+        pc.match_substring_regex(titles, _BRANCH_CHARACTERS),
+        pc.match_substring_regex(lowered, _NUMERAL_HINT.pattern),
+    )
+    simple = pc.and_kleene(pc.string_is_ascii(titles), pc.invert(takes_branch))
+    needs_python = pc.invert(pc.fill_null(simple, False))  # nulls too: normalise_title(None) says how
+    words = pc.replace_substring(pc.replace_substring(lowered, "'", ""), "`", "")
+    # Most titles are already words and single spaces: only the others pay for the regex replace.
+    messy = pc.match_substring_regex(words, "[^a-z0-9 ]|  ")
+    spaced = pc.replace_substring_regex(pc.filter(words, messy), "[^a-z0-9]+", " ")
+    cleaned = pc.ascii_trim(pc.replace_with_mask(words, messy, spaced), " ")
+    python_titles = pc.filter(titles, needs_python).to_pylist()
+    if not python_titles:
+        return cleaned
+    python_cleaned = pa.array([normalise_title(title) for title in python_titles], cleaned.type)
+    return pc.replace_with_mask(cleaned, needs_python, python_cleaned)
 
 
 # Genres a person may type in another spelling: "sci fi", "SCIFI", "film noir" -> IMDb's names.

@@ -67,6 +67,12 @@ def _fit_and_score(
     return estimator, auc, time.perf_counter() - started
 
 
+def shuffled_rows(matrix: sparse.csr_matrix, labels: np.ndarray, seed: int) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """The rows in one random order, copied so that SGD's passes read memory in sequence (candidates.py)."""
+    order = np.random.default_rng(seed).permutation(matrix.shape[0])
+    return matrix[order], np.asarray(labels)[order]
+
+
 def select_candidate(
     candidates: list[Candidate],
     fit_matrix: sparse.spmatrix,
@@ -76,6 +82,7 @@ def select_candidate(
     seed: int,
 ) -> Selection:
     validation_labels = np.asarray(validation_labels).astype(int)
+    fit_matrix, fit_labels = shuffled_rows(fit_matrix, fit_labels, seed)  # one copy shared by every candidate
     positives = int(validation_labels.sum())
     negatives = len(validation_labels) - positives
     # Warning filters are process-wide, so they are set here, around the threads, not inside them.
