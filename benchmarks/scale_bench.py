@@ -390,7 +390,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--baseline-rounds",
         type=int,
-        help="naive baseline and our two steps, alternated this many times; medians compared (default 3, 1 with --small)",
+        help="naive baseline and our two steps, alternated this many times; medians compared (default 5, 1 with --small)",
     )
     parser.add_argument("--skip-whole-runs", action="store_true", help="only the step-by-step part")
     parser.add_argument(
@@ -411,7 +411,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.titles is None:
         args.titles = SMALL_TITLES if args.small else FULL_TITLES
     if args.baseline_rounds is None:
-        args.baseline_rounds = 1 if args.small else 3
+        args.baseline_rounds = 1 if args.small else 5
     if args.group_steps is None:
         args.group_steps = args.small
     return args
