@@ -101,3 +101,21 @@ def test_every_candidate_is_linear_in_the_features():
     with pytest.raises(ValueError, match="not known"):
         candidate_grid(["random_forest"])
     assert Candidate("logistic", 1e-3).name == "logistic(alpha=0.001)"
+
+
+def test_sgd_rows_are_shuffled_once_with_their_labels():
+    """SGD passes read one shuffled copy of the fitting rows (candidates.py): every row exactly once,
+    still beside its own label, in an order fixed by the seed."""
+    from imdb_assets.model.selection import shuffled_rows
+
+    rows = 1_000
+    X = sparse.csr_matrix(np.arange(rows, dtype=np.float64).reshape(-1, 1) + 1.0)  # row i holds i + 1
+    y = np.arange(rows) % 2
+    shuffled, labels = shuffled_rows(X, y, seed=0)
+    held = shuffled.toarray().ravel() - 1.0
+    assert sorted(held) == list(range(rows)) and not np.array_equal(held, np.arange(rows))
+    np.testing.assert_array_equal(labels, held.astype(int) % 2)
+    again, _ = shuffled_rows(X, y, seed=0)
+    np.testing.assert_array_equal(again.toarray(), shuffled.toarray())
+    assert not np.array_equal(shuffled_rows(X, y, seed=1)[0].toarray(), shuffled.toarray())
+    assert all(not c.build(seed=0).get_params().get("shuffle", False) for c in candidate_grid())
