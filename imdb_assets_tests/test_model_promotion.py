@@ -173,22 +173,20 @@ class _BitFlippingStore(LocalModelStore):
         super()._write_bytes(key, data)
 
 
-def test_an_artifact_that_does_not_reload_fails_the_run_and_is_never_promoted(home_copy: Path, capsys, monkeypatch):
-    from dagster import AssetKey, materialize
+def _materialize_model_with_store(home: Path, store_class: type[LocalModelStore]):
+    """`enjoyment_model` alone, through Dagster, with the model store of `store_class` on the home's
+    folder (fault injection over the real store); the result and the reproduction check's evaluation."""
+    from dagster import materialize
 
     from imdb_assets.definitions import ALL_ASSETS, build_definitions
     from imdb_assets.resources.model_store import ModelStoreResource
 
-    class FaultyDiskModelStoreResource(ModelStoreResource):
+    class InjectedStoreResource(ModelStoreResource):
         def store(self):
-            return _BitFlippingStore(self.root)
+            return store_class(self.root)
 
-    with_model_command(monkeypatch)
-    store = _store(home_copy)
-    champion = store.champion_version()
-    decisions_before = len(store.audit_log())
-    instance = local_instance(LocalPaths(home_copy).dagster_home)
-    resources = {**build_definitions().resources, "model_store": FaultyDiskModelStoreResource(root=str(store.root))}
+    instance = local_instance(LocalPaths(home).dagster_home)
+    resources = {**build_definitions().resources, "model_store": InjectedStoreResource(root=str(_store(home).root))}
     result = materialize(
         ALL_ASSETS,
         selection=[AssetKey("enjoyment_model")],
@@ -196,8 +194,17 @@ def test_an_artifact_that_does_not_reload_fails_the_run_and_is_never_promoted(ho
         resources=resources,
         raise_on_error=False,
     )
-    assert not result.success
     check = {e.check_name: e for e in result.get_asset_check_evaluations()}["artifact_reproduces_predictions"]
+    return result, check, instance
+
+
+def test_an_artifact_that_does_not_reload_fails_the_run_and_is_never_promoted(home_copy: Path, capsys, monkeypatch):
+    with_model_command(monkeypatch)
+    store = _store(home_copy)
+    champion = store.champion_version()
+    decisions_before = len(store.audit_log())
+    result, check, instance = _materialize_model_with_store(home_copy, _BitFlippingStore)
+    assert not result.success
     assert not check.passed and "refusing to load it" in check.description
     assert store.champion_version() == champion and len(store.audit_log()) == decisions_before
     assert model_metadata(instance)["promoted"] is False
@@ -211,14 +218,10 @@ def test_a_reloaded_model_that_differs_on_one_late_test_row_fails_the_check(home
     """The whole model is compared, not a sample of its predictions: a reload that changes one weight used
     only by the last test movie (none of the rows re-predicted through `predict_proba`) fails the
     blocking check."""
-    from dagster import materialize
-
-    from imdb_assets.definitions import ALL_ASSETS, build_definitions
     from imdb_assets.model.assets import REFERENCE_ROWS
     from imdb_assets.model.pipeline import FEATURE_COLUMNS
     from imdb_assets.model.text_matrix import transform_features
     from imdb_assets.model.train import split_frames
-    from imdb_assets.resources.model_store import ModelStoreResource
     from imdb_assets.resources.parquet_frames import read_frame
 
     paths = LocalPaths(home_copy)
@@ -235,23 +238,10 @@ def test_a_reloaded_model_that_differs_on_one_late_test_row_fails_the_check(home
             loaded.pipeline.named_steps["classifier"].coef_[0, column] += 1e-3
             return loaded
 
-    class OneWeightOffResource(ModelStoreResource):
-        def store(self):
-            return _OneWeightOffStore(self.root)
-
     store = _store(home_copy)
     champion, decisions_before = store.champion_version(), len(store.audit_log())
-    instance = local_instance(paths.dagster_home)
-    resources = {**build_definitions().resources, "model_store": OneWeightOffResource(root=str(store.root))}
-    result = materialize(
-        ALL_ASSETS,
-        selection=[AssetKey("enjoyment_model")],
-        instance=instance,
-        resources=resources,
-        raise_on_error=False,
-    )
+    result, check, _ = _materialize_model_with_store(home_copy, _OneWeightOffStore)
     assert not result.success
-    check = {e.check_name: e for e in result.get_asset_check_evaluations()}["artifact_reproduces_predictions"]
     assert not check.passed and "idf weights or coefficients differ" in check.description
     assert check.metadata["parameters_equal"].value is False
     assert store.champion_version() == champion and len(store.audit_log()) == decisions_before
