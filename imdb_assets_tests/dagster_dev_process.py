@@ -16,9 +16,6 @@ from pathlib import Path
 from imdb_assets.settings import REPO_DIR
 
 
-
-
-
 def processes_with_env(name: str, value: str) -> list[int]:
     """PIDs of this user's processes whose environment holds `name=value` (Linux /proc)."""
     needle = f"{name}={value}".encode()
@@ -47,7 +44,10 @@ def _alive(pids: list[int]) -> list[int]:
 
 
 class DagsterDev:
-    """`python -m imdb_assets.automation.devserver` with a private DAGSTER_HOME, stopped with SIGTERM."""
+    """`python -m imdb_assets.automation.devserver` with a private DAGSTER_HOME, stopped with SIGTERM.
+
+    The wrapper supervises `dagster dev` in a process group of its own, so the signal reaches the wrapper
+    alone; everything else must stop because of it."""
 
     def __init__(self, dagster_home: Path, env: dict[str, str], args: list[str], log_path: Path):
         self.dagster_home, self.log_path = dagster_home, log_path
@@ -82,7 +82,8 @@ class DagsterDev:
         return _alive(processes_with_env("DAGSTER_HOME", str(self.dagster_home)))
 
     def stop(self, grace_seconds: float = 60.0) -> list[int]:
-        """SIGTERM the process group and wait; return the PIDs still alive after the grace period."""
+        """SIGTERM the wrapper's group and wait; return the PIDs still alive after the grace period (the
+        wrapper's own bound: 30 s for `dagster dev`, 5 s for what it leaves to end, 10 s after SIGTERM)."""
         if self.process is None:
             return []
         try:

@@ -3,7 +3,7 @@
 `dagster dev` (webserver, daemon, code server) runs through the project's wrapper with a private
 instance and home; the test ingests today's snapshot with the CLI, as an upstream loader would, and
 polls the instance until the dbt partition and then the CSV, dataset, features and model have
-materialized. The whole process group is stopped with SIGTERM, and nothing may be left running.
+materialized. The wrapper is stopped with one SIGTERM, as `kill` would, and nothing may be left running.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ import pytest
 import yaml
 from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, DagsterRunStatus, RunsFilter
 
+from imdb_assets.automation.supervisor import describe
 from imdb_assets.settings import BUNDLED_SAMPLE_DIR, REPO_DIR
-from imdb_assets_tests.dagster_dev_process import DagsterDev
 from imdb_assets_tests.browser import CHROMIUM_ARGS, require_chromium
+from imdb_assets_tests.dagster_dev_process import DagsterDev
 from imdb_assets_tests.processes import free_port
 
 ALL_ROLES = (
@@ -215,6 +216,7 @@ def test_ingested_snapshot_is_built_and_refreshed_by_a_running_dagster(tmp_path:
         if instance is not None:
             instance.dispose()
         survivors = dev.stop() if dev.process is not None else []
+        survivors_described = ", ".join(describe(pid) for pid in survivors)  # before they are killed
         dev.kill_everything()
-    assert survivors == [], f"processes still running after SIGTERM: {survivors}\n{dev.log_tail()}"
+    assert survivors == [], f"processes still running after SIGTERM: {survivors_described}\n{dev.log_tail()}"
     assert dev.leftovers() == []
