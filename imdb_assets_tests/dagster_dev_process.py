@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from imdb_assets.automation.supervisor import is_running
 from imdb_assets.settings import REPO_DIR
 
 
@@ -32,15 +33,7 @@ def processes_with_env(name: str, value: str) -> list[int]:
 
 
 def _alive(pids: list[int]) -> list[int]:
-    alive = []
-    for pid in pids:
-        try:
-            state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if state != "Z":  # a zombie has exited; only its parent's wait is missing
-            alive.append(pid)
-    return alive
+    return [pid for pid in pids if is_running(pid)]
 
 
 class DagsterDev:

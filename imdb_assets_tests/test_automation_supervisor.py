@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from imdb_assets.automation.supervisor import is_running as alive
 from imdb_assets.settings import REPO_DIR
 
 # argv: pid file, how the child takes SIGTERM (ignore | exit0), how the grandchild does, whether the
@@ -57,14 +58,6 @@ code = Supervisor("supervisor-test", stop_seconds=float(stop_seconds), settle_se
 )
 print(f"exit {code}", flush=True)
 """
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
 
 
 class Tree:

@@ -19,6 +19,22 @@ from pathlib import Path
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
+def _state_and_group(pid: int | str) -> tuple[str, int] | None:
+    """A process's state letter and process group, from /proc/PID/stat (None once it is gone)."""
+    try:
+        # Fields after the parenthesised command: state, ppid, pgrp, ...
+        state, _ppid, pgrp = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[:3]
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    return state, int(pgrp)
+
+
+def is_running(pid: int) -> bool:
+    """True while the process exists and is not a zombie (a zombie has exited; only its parent's wait is missing)."""
+    found = _state_and_group(pid)
+    return found is not None and found[0] != "Z"
+
+
 def group_members(pgid: int) -> list[int]:
     """Live (non-zombie) processes in a process group."""
     proc = Path("/proc")
@@ -30,14 +46,8 @@ def group_members(pgid: int) -> list[int]:
         return [pgid]
     members = []
     for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            # Fields after the parenthesised command: state, ppid, pgrp, ...
-            state, _ppid, pgrp = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:3]
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-        if int(pgrp) == pgid and state != "Z":
+        found = _state_and_group(entry.name) if entry.name.isdigit() else None
+        if found is not None and found[1] == pgid and found[0] != "Z":
             members.append(int(entry.name))
     return sorted(members)
 
