@@ -12,7 +12,8 @@ DBT_BIGQUERY_VENV ?= .venv-dbt-bigquery
 $(STAMP): setup.py pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip wheel
-	$(BIN)/pip install --quiet -e ".[dev]"
+	# setuptools explains editable installs at length on every install; the project knows (imports resolve to ./imdb_assets).
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -21,14 +22,16 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/imdb-assets run
 
-## The Dagster UI (http://127.0.0.1:3000) with the sensors running: a snapshot loaded with
-## `imdb-assets ingest` is built and refreshed while you watch.
+## The Dagster UI (http://127.0.0.1:3000; another port: `PORT=3001 make dev`) with the sensors running:
+## a snapshot loaded with `imdb-assets ingest` is built and refreshed while you watch.
+dev: PORT ?= 3000
 dev: $(STAMP)
-	DAGSTER_HOME=$(IMDB_ASSETS_HOME)/dagster PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m imdb_assets.automation.devserver -w workspace.yaml -h 127.0.0.1 -p 3000
+	DAGSTER_HOME=$(IMDB_ASSETS_HOME)/dagster PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m imdb_assets.automation.devserver -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
-## The HTTP API and page (http://127.0.0.1:8000) serving the champion model.
+## The HTTP API and page (http://127.0.0.1:8000; another port: `make serve PORT=8123`) serving the champion model.
+serve: PORT ?= 8000
 serve: $(STAMP)
-	$(BIN)/imdb-assets serve
+	$(BIN)/imdb-assets serve --port $(PORT)
 
 ## Side environments for the prod tests: the BigQuery emulator and dbt-bigquery (idempotent).
 prod-tools:
@@ -39,9 +42,9 @@ prod-tools:
 test: $(STAMP) prod-tools
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -ra
 
-## The fast suite only (skips tests marked slow).
+## The fast suite only (skips tests marked slow, and those needing the side environments of prod-tools).
 test-fast: $(STAMP)
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -ra -m "not slow"
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -ra -m "not slow and not prod_tools"
 
 ## Full-scale benchmark (11.8M titles, then a next-day snapshot): a table, and JSON in benchmarks/results/.
 bench: $(STAMP)

@@ -58,7 +58,7 @@ setup(
     description="Dagster asset graph: IMDb datasets to a validated, versioned training set and a served classifier",
     packages=find_packages(exclude=["imdb_assets_tests", "imdb_assets_tests.*"]),
     package_data={"imdb_assets": ["ingest/sample/*.tsv.gz"]},
-    include_package_data=True,
+    include_package_data=False,  # package_data names the data files; True warns about the sample folder
     python_requires=">=3.10,<3.13",
     install_requires=INSTALL_REQUIRES,
     extras_require={

@@ -1,6 +1,12 @@
 """The one place where the code location's definitions are assembled."""
 
-from dagster import Definitions, in_process_executor, load_asset_checks_from_modules, load_assets_from_modules
+from dagster import (
+    Definitions,
+    colored_console_logger,
+    in_process_executor,
+    load_asset_checks_from_modules,
+    load_assets_from_modules,
+)
 
 from imdb_assets.automation.definitions import JOBS, SCHEDULES, SENSORS, with_refresh_conditions
 from imdb_assets.dataset import assets as dataset_assets
@@ -9,6 +15,7 @@ from imdb_assets.ingest import assets as ingest_assets
 from imdb_assets.model import assets as model_assets
 from imdb_assets.resources.environments import resources_for_env
 from imdb_assets.settings import current_env
+from imdb_assets.step_progress import step_progress_logger
 from imdb_assets.transform import assets as transform_assets
 
 AREA_MODULES = [ingest_assets, transform_assets, dataset_assets, feature_assets, model_assets]
@@ -16,7 +23,7 @@ ALL_ASSETS = with_refresh_conditions(load_assets_from_modules(AREA_MODULES))
 ALL_ASSET_CHECKS = load_asset_checks_from_modules(AREA_MODULES)
 
 
-def build_definitions(env: str | None = None, source: str | None = None) -> Definitions:
+def build_definitions(env: str | None = None, source: str | None = None, quiet_dbt: bool = False) -> Definitions:
     env = env or current_env()
     return Definitions(
         assets=ALL_ASSETS,
@@ -24,7 +31,9 @@ def build_definitions(env: str | None = None, source: str | None = None) -> Defi
         jobs=JOBS,
         sensors=SENSORS,
         schedules=SCHEDULES,
-        resources=resources_for_env(env, source),
+        resources=resources_for_env(env, source, quiet_dbt=quiet_dbt),
+        # Dagster's console logger by default; `imdb-assets run` selects `progress` (a line per step).
+        loggers={"console": colored_console_logger, "progress": step_progress_logger},
         # The local DuckDB file allows one writer: run steps one after another in one process.
         executor=in_process_executor if env == "local" else None,
     )

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from dagster import AssetCheckSeverity, AssetKey, DagsterInstance, materialize
+from dagster import AssetCheckSeverity, AssetKey, DagsterEventType, DagsterInstance
 
-from imdb_assets.definitions import ALL_ASSET_CHECKS, ALL_ASSETS, build_definitions
-from imdb_assets.errors import DataError
+from imdb_assets.automation.jobs import retrain_on_dataset_job, snapshot_pipeline_job
+from imdb_assets.definitions import build_definitions
+from imdb_assets.errors import DataError, error_text, one_line, user_error_of
+from imdb_assets.partitions import check_snapshot_date, register_snapshot_dates
 
 RAW_AND_DBT = ("raw_title_basics", "raw_title_ratings", "filtered_movies_incremental")
 DOWNSTREAM = ("movies_csv", "movies_dataset", "movie_features", "enjoyment_model")
@@ -31,93 +33,99 @@ def _failure_message(result) -> str:
     # A blocking check that failed says more than the step error it raises ("1 blocking check failed").
     blocked = [e for e in result.get_asset_check_evaluations() if not e.passed and e.severity == AssetCheckSeverity.ERROR]
     if blocked:
-        return "; ".join(
+        return one_line("; ".join(
             f"{e.asset_key.to_user_string()}: blocking check {e.check_name} failed"
             + (f": {e.description}" if e.description else "")
             for e in blocked
-        ) + " (nothing downstream was materialized)"
+        ) + " (nothing downstream was materialized)")
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            error = event.step_failure_data.error
-            while error.cause and error.cls_name in ("DagsterExecutionStepExecutionError", "DagsterUserCodeExecutionError"):
-                error = error.cause
-            return f"{event.step_key}: {error.message.strip().splitlines()[0]}"
+            return f"{event.step_key}: {error_text(user_error_of(event.step_failure_data.error))}"
     return "run failed"
 
 
-def _quiet_run_config(log_level: str) -> dict:
-    return {"loggers": {"console": {"config": {"log_level": log_level}}}}
+def _run_config(verbose: bool) -> dict:
+    # A line per step always; Dagster's own event log only when asked for.
+    loggers = {"progress": {}}
+    if verbose:
+        loggers["console"] = {"config": {"log_level": "DEBUG"}}
+    return {"loggers": loggers}
 
 
 def run_pipeline(
     snapshot_date: date | None,
     source: str,
     instance: DagsterInstance,
-    log_level: str = "WARNING",
+    verbose: bool = False,
     dataset_version: str | None = None,
 ) -> RunSummary:
-    """Ingest the snapshot and build its dbt partition, then refresh everything downstream.
+    """Ingest the snapshot, build its dbt partition and everything downstream, in one run of
+    `snapshot_pipeline_job` (checks included).
 
     With `dataset_version` (an md5 or unique prefix from `imdb-assets dataset list`), nothing is
-    ingested or published: that version is selected again and features and the model are rebuilt on it."""
-    defs = build_definitions(source=source)
-    resources = defs.resources
+    ingested or published: that version is selected again and features and the model are rebuilt on it
+    (`retrain_on_dataset_job`)."""
     if dataset_version:
-        return _run_on_dataset_version(dataset_version, instance, resources, log_level)
-    partitioned = materialize(
-        ALL_ASSETS,
-        selection=[AssetKey(k) for k in RAW_AND_DBT],
-        partition_key=snapshot_date.isoformat(),
-        instance=instance,
-        resources=resources,
-        run_config=_quiet_run_config(log_level),
-        raise_on_error=False,
-    )
-    if not partitioned.success:
-        raise DataError(_failure_message(partitioned))
-    downstream = materialize(
-        [*ALL_ASSETS, *ALL_ASSET_CHECKS],  # the dataset's blocking checks stop publishing bad data
-        selection=[AssetKey(k) for k in DOWNSTREAM],
-        instance=instance,
-        resources=resources,
-        run_config=_quiet_run_config(log_level),
-        raise_on_error=False,
-    )
-    if not downstream.success:
-        raise DataError(_failure_message(downstream))
-    return summarize(snapshot_date, instance)
-
-
-def _run_on_dataset_version(dataset_version: str, instance: DagsterInstance, resources: dict, log_level: str) -> RunSummary:
-    from imdb_assets.dataset.assets import MOVIES_CSV_PATH
-
-    record = resources["dataset_repository"].registry(MOVIES_CSV_PATH).find(dataset_version)
-    result = materialize(
-        ALL_ASSETS,
-        selection=[AssetKey(k) for k in FROM_DATASET_VERSION],
-        instance=instance,
-        resources=resources,
-        run_config={**_quiet_run_config(log_level), "ops": {"movies_dataset": {"config": {"version": record.md5}}}},
-        raise_on_error=False,
+        defs = build_definitions(source=source, quiet_dbt=not verbose)
+        return _run_on_dataset_version(dataset_version, instance, defs, verbose)
+    partition_key = check_snapshot_date(snapshot_date).isoformat()  # before any work
+    defs = build_definitions(source=source, quiet_dbt=not verbose)
+    register_snapshot_dates(instance, [partition_key])
+    result = defs.resolve_job_def(snapshot_pipeline_job.name).execute_in_process(
+        instance=instance, partition_key=partition_key, run_config=_run_config(verbose), raise_on_error=False
     )
     if not result.success:
         raise DataError(_failure_message(result))
-    return summarize(date.fromisoformat(record.snapshot_date), instance)
+    return summarize(snapshot_date, instance, run_id=result.run_id)
 
 
-def summarize(snapshot_date: date, instance: DagsterInstance) -> RunSummary:
+def _run_on_dataset_version(dataset_version: str, instance: DagsterInstance, defs, verbose: bool) -> RunSummary:
+    from imdb_assets.dataset.assets import MOVIES_CSV_PATH
+
+    record = defs.resources["dataset_repository"].registry(MOVIES_CSV_PATH).find(dataset_version)
+    run_config = {**_run_config(verbose), "ops": {"movies_dataset": {"config": {"version": record.md5}}}}
+    result = defs.resolve_job_def(retrain_on_dataset_job.name).execute_in_process(
+        instance=instance, run_config=run_config, raise_on_error=False
+    )
+    if not result.success:
+        raise DataError(_failure_message(result))
+    return summarize(date.fromisoformat(record.snapshot_date), instance, run_id=result.run_id)
+
+
+def _materializations(instance: DagsterInstance, run_id: str | None) -> dict[str, dict]:
+    """The latest materialization of each summarized asset: made by `run_id` (this run's own results,
+    whatever other runs on the home did meanwhile), or the instance's latest when no run is named."""
+    found: dict[str, object] = {}
+    if run_id is not None:
+        for entry in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION):
+            materialization = entry.asset_materialization
+            if materialization is not None:
+                found[materialization.asset_key.to_user_string()] = materialization  # later ones win
+    else:
+        for key in RAW_AND_DBT + DOWNSTREAM:
+            event = instance.get_latest_materialization_event(AssetKey(key))
+            if event is not None and event.asset_materialization is not None:
+                found[key] = event.asset_materialization
+    return found
+
+
+def _plain_metadata(materialization) -> dict:
+    return {k: v.value for k, v in materialization.metadata.items()} if materialization is not None else {}
+
+
+def summarize(snapshot_date: date, instance: DagsterInstance, run_id: str | None = None) -> RunSummary:
+    materializations = _materializations(instance, run_id)
     assets: dict[str, dict] = {}
     for key in RAW_AND_DBT + DOWNSTREAM:
-        event = instance.get_latest_materialization_event(AssetKey(key))
-        if event is None or event.asset_materialization is None:
+        materialization = materializations.get(key)
+        if materialization is None:
             continue
-        materialization = event.asset_materialization
-        metadata = {k: v.value for k, v in materialization.metadata.items()}
+        metadata = _plain_metadata(materialization)
         assets[key] = {
             "rows": metadata.get("dagster/row_count"),
             "data_version": materialization.tags.get("dagster/data_version") if materialization.tags else None,
         }
-    model_meta = assets_metadata(instance, "enjoyment_model")
+    model_meta = _plain_metadata(materializations.get("enjoyment_model"))
     model = {
         # The challenger trained by the latest run, measured on the held-out test split.
         "version": model_meta.get("model_version"),
@@ -131,13 +139,13 @@ def summarize(snapshot_date: date, instance: DagsterInstance) -> RunSummary:
         "promoted": model_meta.get("promoted"),
         "reason": model_meta.get("promotion_reason"),
     }
-    return RunSummary(snapshot_date.isoformat(), assets, model, dataset=dataset_lineage(instance))
+    dataset_meta = _plain_metadata(materializations.get("movies_dataset"))
+    return RunSummary(snapshot_date.isoformat(), assets, model, dataset=dataset_lineage(dataset_meta))
 
 
-def dataset_lineage(instance: DagsterInstance) -> dict:
-    """The dataset version downstream assets last used, and where it came from: md5 -> snapshot
-    dates -> the IMDb files (sha256) they were loaded from, plus where its bytes live."""
-    meta = assets_metadata(instance, "movies_dataset")
+def dataset_lineage(meta: dict) -> dict:
+    """From `movies_dataset`'s metadata: the dataset version the model used, and where it came from:
+    md5 -> snapshot dates -> the IMDb files (sha256) they were loaded from, plus where its bytes live."""
     if not meta:
         return {}
     return {
@@ -151,10 +159,3 @@ def dataset_lineage(instance: DagsterInstance) -> dict:
         "published_at": meta.get("published_at"),
         "reused_version": meta.get("reused_version"),
     }
-
-
-def assets_metadata(instance: DagsterInstance, key: str) -> dict:
-    event = instance.get_latest_materialization_event(AssetKey(key))
-    if event is None or event.asset_materialization is None:
-        return {}
-    return {k: v.value for k, v in event.asset_materialization.metadata.items()}

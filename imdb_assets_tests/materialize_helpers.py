@@ -5,11 +5,14 @@ from pathlib import Path
 from dagster import AssetKey, DagsterInstance, materialize
 
 from imdb_assets.definitions import ALL_ASSET_CHECKS, ALL_ASSETS, build_definitions
+from imdb_assets.partitions import register_snapshot_dates
 from imdb_assets.pipeline_run import DOWNSTREAM, RAW_AND_DBT
 
 
 def materialize_snapshot(source: Path, partition_key: str, instance: DagsterInstance | None = None, raise_on_error: bool = True):
     defs = build_definitions(source=str(source))
+    instance = instance or DagsterInstance.ephemeral()
+    register_snapshot_dates(instance, [partition_key])  # snapshot dates are dynamic partitions
     return materialize(
         ALL_ASSETS,
         selection=[AssetKey(k) for k in RAW_AND_DBT],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 from functools import lru_cache
@@ -66,9 +67,48 @@ def materialize_model(instance, config: dict | None = None, raise_on_error: bool
     )
 
 
-def model_metadata(instance) -> dict:
-    event = instance.get_latest_materialization_event(AssetKey("enjoyment_model"))
+def materialize_features_and_model(instance, features_config: dict | None = None, model_config: dict | None = None):
+    """Materialize `movie_features` and `enjoyment_model` on the dataset version the home last selected."""
+    from imdb_assets.definitions import ALL_ASSETS, build_definitions
+
+    configs = {"movie_features": features_config, "enjoyment_model": model_config}
+    ops = {name: {"config": config} for name, config in configs.items() if config}
+    return materialize(
+        ALL_ASSETS,
+        selection=[AssetKey("movie_features"), AssetKey("enjoyment_model")],
+        instance=instance,
+        resources=build_definitions().resources,
+        run_config={"ops": ops} if ops else None,
+    )
+
+
+def asset_metadata(instance, key: str) -> dict:
+    event = instance.get_latest_materialization_event(AssetKey(key))
     return {k: v.value for k, v in event.asset_materialization.metadata.items()}
+
+
+def model_metadata(instance) -> dict:
+    return asset_metadata(instance, "enjoyment_model")
+
+
+def asset_tag(instance, key: str, tag: str) -> str | None:
+    """A tag of the asset's latest materialization, e.g. `dagster/data_version` or `dagster/code_version`."""
+    event = instance.get_latest_materialization_event(AssetKey(key))
+    return (event.asset_materialization.tags or {}).get(tag)
+
+
+def altered_pipeline(pipeline):
+    """A copy of a fitted pipeline with other weights: a different model of the same shape, without training."""
+    altered = copy.deepcopy(pipeline)
+    classifier = altered.named_steps["classifier"]
+    classifier.coef_ = classifier.coef_ * 0.5
+    classifier.intercept_ = classifier.intercept_ + 0.25
+    return altered
+
+
+def store_contents(root: Path) -> dict[str, bytes]:
+    """Every file under a local model store's root, by relative path (to prove a save wrote nothing)."""
+    return {path.relative_to(root).as_posix(): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()}
 
 
 def flip_byte(path: Path, offset: int = 100) -> None:

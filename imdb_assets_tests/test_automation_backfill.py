@@ -8,6 +8,7 @@ import duckdb
 import pytest
 from dagster import AssetKey, DagsterInstance
 
+from imdb_assets.partitions import register_snapshot_dates
 from imdb_assets.settings import LocalPaths
 from imdb_assets_tests.automation_helpers import automation_definitions, ingest
 from imdb_assets_tests.imdb_files import movie, write_snapshot
@@ -38,6 +39,7 @@ def test_three_dates_build_in_one_run_with_one_dbt_window(imdb_home: Path, tmp_p
     for snapshot_date, folder in three_snapshots(tmp_path / "snapshots").items():
         ingest(folder, snapshot_date)
     instance = DagsterInstance.ephemeral()
+    register_snapshot_dates(instance, [D1, D2, D3])
     job = automation_definitions().resolve_job_def("dbt_snapshot_job")
 
     result = job.execute_in_process(instance=instance, tags={RANGE_START_TAG: D1, RANGE_END_TAG: D3})

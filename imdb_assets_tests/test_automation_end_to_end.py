@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster import AssetKey, AssetRecordsFilter, DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
 from imdb_assets.automation.supervisor import describe
 from imdb_assets.settings import BUNDLED_SAMPLE_DIR, REPO_DIR
@@ -220,3 +220,147 @@ def test_ingested_snapshot_is_built_and_refreshed_by_a_running_dagster(tmp_path:
         dev.kill_everything()
     assert survivors == [], f"processes still running after SIGTERM: {survivors_described}\n{dev.log_tail()}"
     assert dev.leftovers() == []
+
+
+RUNS_QUERY = "{ runsOrError { ... on Runs { results { runId jobName status tags { key value } } } } }"
+TICKS_QUERY = """query Ticks($selector: SensorSelector!) { sensorOrError(sensorSelector: $selector) {
+    ... on Sensor { sensorState { ticks(limit: 20) { status timestamp } } } } }"""
+BLOCKING_CHECKS = {
+    "movies_csv": ("row_count_vs_previous", "null_and_duplicate_rates", "titles_not_empty_after_cleaning"),
+    "enjoyment_model": ("artifact_reproduces_predictions",),
+}
+
+
+def graphql(port: int, query: str, variables: dict | None = None) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        answer = json.load(response)
+    assert "errors" not in answer, answer
+    return answer["data"]
+
+
+def runs_seen_by_the_webserver(port: int) -> list[dict]:
+    return graphql(port, RUNS_QUERY)["runsOrError"]["results"]
+
+
+def sensor_ticks_since(port: int, sensor_name: str, since: float) -> int:
+    selector = {"repositoryName": "__repository__", "repositoryLocationName": "imdb_assets", "sensorName": sensor_name}
+    sensor = graphql(port, TICKS_QUERY, {"selector": selector})["sensorOrError"]
+    ticks = (sensor.get("sensorState") or {}).get("ticks") or []
+    return sum(1 for t in ticks if t["timestamp"] >= since)
+
+
+def changed_sample(folder: Path) -> Path:
+    """The bundled sample with every 10th rating moved across the label threshold: the same date reloaded
+    with new content, as IMDb's next refresh of a day's files would give."""
+    import gzip
+    import shutil
+
+    folder.mkdir(parents=True)
+    shutil.copy(BUNDLED_SAMPLE_DIR / "title.basics.tsv.gz", folder / "title.basics.tsv.gz")
+    with gzip.open(BUNDLED_SAMPLE_DIR / "title.ratings.tsv.gz", "rt", encoding="utf-8") as handle:
+        header, *rows = handle.read().splitlines()
+    changed = []
+    for i, row in enumerate(rows):
+        tconst, rating, votes = row.split("\t")
+        if i % 10 == 0:
+            rating = "3.0" if float(rating) >= 5 else "8.0"
+        changed.append("\t".join((tconst, rating, votes)))
+    with gzip.open(folder / "title.ratings.tsv.gz", "wt", encoding="utf-8", newline="") as handle:
+        handle.write("\n".join([header, *changed]) + "\n")
+    return folder
+
+
+def cli(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "imdb-assets"), *args],
+        env=env, capture_output=True, text=True, timeout=600, check=False,
+    )
+
+
+def assert_blocking_checks_ran_in_their_assets_runs(instance: DagsterInstance, run_ids: set[str]) -> None:
+    for run_id in run_ids:
+        materialized = {
+            e.asset_materialization.asset_key.to_user_string()
+            for e in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
+        }
+        evaluated = {
+            (e.asset_check_evaluation.asset_key.to_user_string(), e.asset_check_evaluation.check_name)
+            for e in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
+        }
+        for asset, names in BLOCKING_CHECKS.items():
+            if asset in materialized:
+                assert {(asset, n) for n in names} <= evaluated, (run_id, asset, evaluated)
+        if "filtered_movies_incremental" in materialized:  # the dbt tests, as blocking checks
+            assert any(a == "filtered_movies_incremental" for a, _ in evaluated), run_id
+
+
+@pytest.mark.slow  # `imdb-assets run`, then `dagster dev` on its home and one reload: 3-5 minutes on 2 cores
+def test_dev_on_a_home_the_cli_built_launches_nothing_until_a_changed_snapshot_arrives(tmp_path: Path):
+    home = tmp_path / "home"
+    dagster_home = home / "dagster"  # what `make dev` uses: the instance `imdb-assets run` wrote to
+    env = {k: v for k, v in os.environ.items() if k not in ("IMDB_ASSETS_SOURCE", "DAGSTER_HOME")}
+    env.update(
+        IMDB_ASSETS_HOME=str(home),
+        IMDB_ASSETS_SENSOR_INTERVAL_SECONDS="3",
+        IMDB_ASSETS_AUTOMATION_INTERVAL_SECONDS="3",
+        PYTHONUNBUFFERED="1",
+    )
+    built = cli(env, "run")
+    assert built.returncode == 0, built.stderr
+    today = datetime.now(timezone.utc).date().isoformat()
+
+    port = free_port()
+    dev = DagsterDev(
+        dagster_home, env, ["-w", str(REPO_DIR / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
+        tmp_path / "dagster_dev.log",
+    )
+    instance = None
+    try:
+        dev.start()
+        wait_for(lambda: instigator_states(port), STARTUP_TIMEOUT_SECONDS, "the webserver's GraphQL answer", dev)
+        [cli_run] = runs_seen_by_the_webserver(port)
+        assert cli_run["jobName"] == "snapshot_pipeline_job" and cli_run["status"] == "SUCCESS"
+        # Two ticks of each sensor on the built home: nothing to build, nothing to refresh.
+        since = time.time()
+        wait_for(
+            lambda: all(sensor_ticks_since(port, name, since) >= 2 for name in ("new_warehouse_partitions", "refresh_downstream")),
+            STARTUP_TIMEOUT_SECONDS, "two ticks of each sensor", dev,
+        )
+        assert [r["runId"] for r in runs_seen_by_the_webserver(port)] == [cli_run["runId"]]
+
+        instance = DagsterInstance.from_config(str(dagster_home))
+        models_before = len(instance.fetch_materializations(AssetKey("enjoyment_model"), limit=100).records)
+        reloaded = cli(env, "ingest", "--source", str(changed_sample(tmp_path / "changed")), "--snapshot-date", today)
+        assert reloaded.returncode == 0, reloaded.stderr
+
+        def refreshed():
+            runs = runs_seen_by_the_webserver(port)
+            bad = [r for r in runs if r["status"] in ("FAILURE", "CANCELED")]
+            if bad:
+                pytest.fail(f"runs failed: {bad}\n{dev.log_tail()}")
+            if any(r["status"] != "SUCCESS" for r in runs):
+                return None
+            models = instance.fetch_materializations(AssetKey("enjoyment_model"), limit=100).records
+            return runs if len(models) > models_before else None
+
+        runs = wait_for(refreshed, FLOW_TIMEOUT_SECONDS, "the reload to reach enjoyment_model", dev)
+        new_runs = [r for r in runs if r["runId"] != cli_run["runId"]]
+        launched_by = sorted(({t["key"]: t["value"] for t in r["tags"]}.get("dagster/sensor_name"), r["jobName"]) for r in new_runs)
+        # One dbt build of the reloaded date, then one refresh of everything below it.
+        assert [job for sensor, job in launched_by if sensor == "new_warehouse_partitions"] == ["dbt_snapshot_job"]
+        assert [sensor for sensor, _ in launched_by] == ["new_warehouse_partitions", "refresh_downstream"], launched_by
+        assert all(r["status"] == "SUCCESS" for r in runs)
+        assert_blocking_checks_ran_in_their_assets_runs(instance, {r["runId"] for r in runs})
+        dbt_record = latest(instance, "filtered_movies_incremental", today)
+        assert dbt_record.run_id != cli_run["runId"]  # rebuilt by the sensor's run after the reload
+    finally:
+        if instance is not None:
+            instance.dispose()
+        survivors = dev.stop() if dev.process is not None else []
+        dev.kill_everything()
+    assert survivors == [], f"processes still running after SIGTERM: {survivors}\n{dev.log_tail()}"

@@ -14,9 +14,11 @@ from dagster import (
     DefaultScheduleStatus,
     DefaultSensorStatus,
     build_schedule_context,
+    instance_for_test,
     build_sensor_context,
 )
 
+from imdb_assets.partitions import register_snapshot_dates
 from imdb_assets.automation.definitions import SCHEDULES, SENSORS
 from imdb_assets.automation.schedules import daily_imdb_ingest
 from imdb_assets.automation.sensors import new_warehouse_partitions
@@ -36,15 +38,23 @@ def test_schedule_is_off_by_default_and_sensors_are_on():
 
 
 def test_schedule_requests_the_partition_of_its_day():
-    context = build_schedule_context(scheduled_execution_time=datetime(2026, 11, 3, 6, 0, tzinfo=timezone.utc))
-    request = daily_imdb_ingest(context)
-    assert (request.partition_key, request.run_key) == ("2026-11-03", "daily-ingest-2026-11-03")
+    with instance_for_test() as instance:  # a schedule context needs an instance with a ref
+        context = build_schedule_context(
+            instance=instance, scheduled_execution_time=datetime(2026, 11, 3, 6, 0, tzinfo=timezone.utc)
+        )
+        request = daily_imdb_ingest(context)
+        assert (request.partition_key, request.run_key) == ("2026-11-03", "daily-ingest-2026-11-03")
+        # The day became a snapshot partition before its run was requested (a second tick adds nothing).
+        assert instance.get_dynamic_partitions("snapshot_dates") == ["2026-11-03"]
+        daily_imdb_ingest(context)
+        assert instance.get_dynamic_partitions("snapshot_dates") == ["2026-11-03"]
 
 
 def test_scheduled_ingest_loads_raw_only_and_the_sensor_builds_dbt_next(imdb_home: Path, tmp_path: Path):
     source = small_snapshot(tmp_path / "imdb")
     defs = automation_definitions(source=str(source))
     instance = DagsterInstance.ephemeral()
+    register_snapshot_dates(instance, ["2026-11-03"])
     result = defs.resolve_job_def("raw_ingest_job").execute_in_process(instance=instance, partition_key="2026-11-03")
     assert result.success
     warehouse = LocalPaths(imdb_home).warehouse

@@ -44,11 +44,15 @@ class Tick:
     def __init__(self, result: SensorResult | SkipReason, previous_cursor: str | None):
         if isinstance(result, SkipReason):
             self.run_requests, self.cursor, self.skip, self.asset_events = [], previous_cursor, result.skip_message, []
+            self.added_partitions = []
         else:
             self.run_requests = list(result.run_requests or [])
             self.cursor = result.cursor
             self.skip = result.skip_reason.skip_message if result.skip_reason else None
             self.asset_events = list(result.asset_events or [])
+            self.added_partitions = [
+                key for request in result.dynamic_partitions_requests or [] for key in request.partition_keys
+            ]
 
     @property
     def partitions(self) -> list[str]:
@@ -82,6 +86,8 @@ def test_first_tick_requests_every_loaded_snapshot(warehouse, instance, source):
     ingest(source, D2)
     first = tick(warehouse, instance)
     assert first.partitions == [D1, D2]
+    # Loaded dates become snapshot partitions in the same tick that requests their runs.
+    assert first.added_partitions == [D1, D2]
     assert first.run_keys == {D1: f"{D1}@{loaded_at(warehouse, D1)}", D2: f"{D2}@{loaded_at(warehouse, D2)}"}
     assert [r.tags[LOADED_AT_TAG] for r in first.run_requests] == [loaded_at(warehouse, D1), loaded_at(warehouse, D2)]
     assert json.loads(first.cursor) == {
@@ -164,18 +170,20 @@ def test_dates_built_after_their_load_are_not_rebuilt(warehouse, instance, sourc
     assert tick(warehouse, instance, first.cursor).partitions == [D1]
 
 
-def test_partial_and_out_of_calendar_dates_are_not_requested(warehouse, instance, source):
-    from datetime import date
+def test_partial_and_future_dates_are_not_requested(warehouse, instance, source):
+    from datetime import timedelta
 
     from imdb_assets.ingest.load import ingest_snapshot
+    from imdb_assets.partitions import today_utc
 
     ingest(source, D1)
-    # A loader that bypasses the CLI's calendar check, and one that has written one table of D2 so far.
-    ingest_snapshot(str(source), date(2023, 12, 31), warehouse)
+    # A loader that bypasses the CLI's date check, and one that has written one table of D2 so far.
+    ingest_snapshot(str(source), today_utc() + timedelta(days=3), warehouse)
     with duckdb.connect(warehouse.path) as con:
         con.execute("INSERT INTO raw.partition_loads VALUES ('title_basics', ?, 3, 'sha', now())", [D2])
     first = tick(warehouse, instance)
     assert first.partitions == [D1]
+    assert first.added_partitions == [D1]  # neither the partial nor the future date is a partition
     assert set(json.loads(first.cursor)["handled"]) == {D1}
     ingest(source, D2)  # now every table holds D2
     assert tick(warehouse, instance, first.cursor).partitions == [D2]
@@ -186,13 +194,14 @@ def test_unreadable_cursor_starts_over_without_rebuilding(warehouse, instance, s
     assert tick(warehouse, instance, cursor="not json").partitions == [D1]
 
 
-def test_ingest_refuses_a_date_outside_the_calendar(imdb_home, source, capsys):
+def test_ingest_and_run_refuse_a_future_date_in_one_line(imdb_home, source, capsys):
     from imdb_assets.cli import main
+    from imdb_assets.partitions import today_utc
 
-    assert main(["ingest", "--source", str(source), "--snapshot-date", "2023-12-31"]) == 1
-    error = capsys.readouterr().err.strip()
-    assert (
-        error
-        == "imdb-assets ingest: error: snapshot date 2023-12-31 is outside the partition calendar (2024-01-01 to today, UTC)"
-    )
+    for command in ("ingest", "run"):
+        assert main([command, "--source", str(source), "--snapshot-date", "2099-01-01"]) == 1
+        error = capsys.readouterr().err.strip()
+        assert error == (
+            f"imdb-assets {command}: error: snapshot date 2099-01-01 is in the future (today is {today_utc().isoformat()}, UTC)"
+        )
     assert not LocalPaths(imdb_home).warehouse.exists()

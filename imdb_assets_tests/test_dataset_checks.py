@@ -72,7 +72,7 @@ def test_a_large_row_drop_blocks_publishing_and_everything_downstream(home_copy:
 
 def test_the_row_drop_allowance_is_configurable(home_copy: Path):
     keep_one_movie_in_five(home_copy)
-    allow_all = {"ops": {"movies_csv_checks": {"config": {"max_row_drop_share": 1.0}}}}
+    allow_all = {"ops": {"movies_csv": {"config": {"max_row_drop_share": 1.0}}}}
 
     result = materialize_downstream(DagsterInstance.ephemeral(), PUBLISH, run_config=allow_all)
 
@@ -90,7 +90,7 @@ def test_titles_empty_after_cleaning_warn_or_block_by_their_share(home_copy: Pat
     instance = DagsterInstance.ephemeral()
 
     # Above the allowed share: a blocking error, nothing published.
-    strict = {"ops": {"movies_csv_checks": {"config": {"max_empty_title_share": 1 / rows}}}}
+    strict = {"ops": {"movies_csv": {"config": {"max_empty_title_share": 1 / rows}}}}
     blocked = materialize_downstream(instance, PUBLISH, run_config=strict)
     check = evaluations(blocked)["titles_not_empty_after_cleaning"]
     assert not blocked.success and not check.passed and check.severity == AssetCheckSeverity.ERROR

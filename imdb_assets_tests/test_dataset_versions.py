@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow  # the module fixture ingests, publishes and train
 D1, D2 = "2026-11-01", "2026-11-02"
 # Every drift above zero warns: shows the drift checks report (WARN) without stopping anything.
 WARN_ON_ANY_DRIFT = {
-    "ops": {"movies_csv_checks": {"config": {"max_label_share_change": 0.0, "max_genre_share_change": 0.0}}}
+    "ops": {"movies_csv": {"config": {"max_label_share_change": 0.0, "max_genre_share_change": 0.0}}}
 }
 
 

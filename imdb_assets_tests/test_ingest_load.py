@@ -12,6 +12,7 @@ import duckdb
 import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
+from imdb_assets.partitions import register_snapshot_dates
 from imdb_assets.errors import DataError
 from imdb_assets.ingest.assets import raw_imdb_tables
 from imdb_assets.ingest.imdb_files import check_snapshot, stage_snapshot
@@ -40,6 +41,7 @@ def test_materialize_loads_each_date_once_and_a_reload_replaces_it(tmp_path: Pat
     instance = DagsterInstance.ephemeral()
 
     def load(source: Path, day: date):
+        register_snapshot_dates(instance, [day.isoformat()])
         return materialize(
             [raw_imdb_tables],
             partition_key=day.isoformat(),

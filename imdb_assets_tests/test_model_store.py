@@ -1,6 +1,7 @@
 """The model store on a temp folder with a model trained on the bundled sample: safe loading, a champion
-pointer, the audit log, and predictions that never drift for a fixed model."""
+pointer, the audit log, one version per model content, and predictions that never drift for a fixed model."""
 
+import hashlib
 import json
 import pickle
 from pathlib import Path
@@ -13,10 +14,10 @@ from imdb_assets.model import serialization
 from imdb_assets.model.champion import promote_if_better
 from imdb_assets.model.pipeline import FEATURE_COLUMNS, FeatureSettings
 from imdb_assets.model.promotion import PromotionPolicy
-from imdb_assets.model.store import CorruptModelError, LocalModelStore, ModelArtifactError
+from imdb_assets.model.store import CorruptModelError, LocalModelStore, ModelArtifactError, SavedModel
 from imdb_assets.model.train import split_frames, train_and_evaluate
 from imdb_assets.serving.predictor import predict
-from imdb_assets_tests.model_helpers import flip_byte, sample_features
+from imdb_assets_tests.model_helpers import altered_pipeline, flip_byte, sample_features, store_contents
 
 EDGE_TITLES = [
     ("The Matrix", ["Action", "Sci-Fi"]),
@@ -37,11 +38,17 @@ def store(tmp_path: Path) -> LocalModelStore:
     return LocalModelStore(tmp_path / "models")
 
 
+def _record(trained) -> dict:
+    return {
+        "metrics": trained.metrics,
+        "threshold": trained.threshold,
+        "known_genres": trained.known_genres,
+        "training_seconds": trained.timings,
+    }
+
+
 def _save(store, trained) -> str:
-    return store.save(
-        trained.pipeline,
-        {"metrics": trained.metrics, "threshold": trained.threshold, "known_genres": trained.known_genres},
-    )
+    return store.save(trained.pipeline, _record(trained))
 
 
 def test_saved_model_loads_back_as_the_champion_with_identical_predictions(store, trained):
@@ -154,3 +161,32 @@ def test_a_worse_challenger_is_kept_out_and_the_decision_is_logged(store, traine
     )
     decisions = [(e["decision"], e["version"], e["actor"]) for e in store.audit_log()]
     assert decisions == [("promoted", champion, "pytest"), ("kept_champion", worse_version, "pipeline")]
+
+
+def test_an_identical_retrain_is_stored_once_and_leaves_the_pointers_alone(store, trained):
+    first = store.store_model(trained.pipeline, _record(trained), files={"roc.png": b"first plot"})
+    artifact = (store.root / first.version / "model.zip").read_bytes()
+    # The version's suffix is the artifact's own digest: its name already says what it holds.
+    assert first.version.endswith("-" + hashlib.sha256(artifact).hexdigest()[:8]) and not first.reused
+    other = store.store_model(altered_pipeline(trained.pipeline), _record(trained))
+    assert not other.reused and other.version != first.version
+    store.set_champion(first.version, "test", actor="pytest")
+    before = store_contents(store.root)
+
+    retrained = train_and_evaluate(sample_features())  # same data, code and seed: the same parameters
+    record = {**_record(retrained), "training_seconds": {"total": 123.0}}  # a record that differs is not content
+    again = store.store_model(retrained.pipeline, record, files={"roc.png": b"another plot"})
+    assert again == SavedModel(first.version, reused=True)
+    assert store.save(retrained.pipeline, record) == first.version
+    assert store_contents(store.root) == before  # not a byte written: record, files, `latest` and `champion`
+    assert store.versions() == [first.version, other.version] and store.latest_trained_version() == other.version
+    assert store.record(first.version)["training_seconds"] == trained.timings
+
+
+def test_a_damaged_copy_of_a_model_is_never_reused_for_it(store, trained):
+    damaged = _save(store, trained)
+    flip_byte(store.root / damaged / "model.zip")
+    saved = store.store_model(trained.pipeline, _record(trained))
+    assert not saved.reused and saved.version != damaged
+    assert store.versions() == [damaged, saved.version] and store.latest_trained_version() == saved.version
+    assert serialization.dumps(store.load(saved.version).pipeline) == serialization.dumps(trained.pipeline)

@@ -92,3 +92,44 @@ def test_predict_rejects_an_empty_title(built_home: Path, monkeypatch, capsys):
     monkeypatch.setenv("IMDB_ASSETS_HOME", str(built_home))
     assert main(["predict", "--title", "  ", "--genres", "Drama"]) == 1
     assert "title is empty" in capsys.readouterr().err
+
+
+STEPS = ("raw_imdb_tables", "imdb_dbt_models", "movies_csv", "movies_dataset", "movie_features", "enjoyment_model")
+
+
+def test_a_second_run_of_the_same_snapshot_keeps_every_version_and_prints_a_line_per_step(home_copy: Path):
+    """Data versions follow content: the same snapshot again gives every asset the version it had, the
+    identical retrain stores no second model, and the terminal shows one line per step, nothing else."""
+    import os
+    import subprocess
+    import sys
+    from datetime import date
+
+    from dagster import DagsterInstance
+
+    from imdb_assets.pipeline_run import summarize
+
+    paths = LocalPaths(home_copy)
+    with DagsterInstance.from_config(str(paths.dagster_home)) as instance:
+        before = {key: info["data_version"] for key, info in summarize(date(2026, 11, 1), instance).assets.items()}
+    models_before = sorted(p.name for p in paths.models_dir.iterdir() if (p / "model.json").exists())
+    latest_before = (paths.models_dir / "latest").read_text()
+
+    env = {**os.environ, "IMDB_ASSETS_HOME": str(home_copy)}
+    env.pop("DAGSTER_HOME", None)
+    again = subprocess.run(
+        [str(Path(sys.executable).parent / "imdb-assets"), "run", "--json", "--snapshot-date", "2026-11-01"],
+        env=env, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert again.returncode == 0, again.stderr
+    summary = json.loads(again.stdout)
+    after = {key: info["data_version"] for key, info in summary["assets"].items()}
+    assert set(before) == ALL_KEYS and after == before
+    assert sorted(p.name for p in paths.models_dir.iterdir() if (p / "model.json").exists()) == models_before
+    assert len(models_before) == 1 and (paths.models_dir / "latest").read_text() == latest_before
+
+    # Not a terminal: one finished line per step, in order, no colour codes and no warnings or dbt lines.
+    lines = again.stderr.splitlines()
+    assert [line.split()[1] for line in lines] == list(STEPS), again.stderr
+    assert all(line.split()[0] == "ok" and line.endswith(" s") for line in lines)
+    assert "\x1b" not in again.stderr and "\x1b" not in again.stdout

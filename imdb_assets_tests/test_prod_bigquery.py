@@ -13,6 +13,7 @@ import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 from dagster_gcp import BigQueryResource
 
+from imdb_assets.partitions import register_snapshot_dates
 from imdb_assets.dataset.validate import validate_movies
 from imdb_assets.ingest.assets import raw_imdb_tables
 from imdb_assets.resources.bigquery_warehouse import BigQueryWarehouse
@@ -51,6 +52,7 @@ def warehouse_on(emulator: BigQueryEmulator, project: str) -> BigQueryWarehouse:
 
 
 def load_raw(warehouse: BigQueryWarehouse, source: Path, partition_key: str, instance: DagsterInstance):
+    register_snapshot_dates(instance, [partition_key])
     return materialize(
         [raw_imdb_tables],
         partition_key=partition_key,
@@ -59,6 +61,7 @@ def load_raw(warehouse: BigQueryWarehouse, source: Path, partition_key: str, ins
     )
 
 
+@pytest.mark.prod_tools  # bqemulator from its own venv
 def test_raw_snapshot_lands_in_date_partitions_and_a_reload_replaces_one_date(emulator, tmp_path, monkeypatch):
     point_clients_at_emulators(monkeypatch, bigquery_url=emulator.url)
     warehouse = warehouse_on(emulator, "raw-load")
@@ -91,6 +94,7 @@ def test_raw_snapshot_lands_in_date_partitions_and_a_reload_replaces_one_date(em
     assert metadata["dagster/row_count"].value == 6
 
 
+@pytest.mark.prod_tools  # bqemulator from its own venv
 def test_a_bad_snapshot_leaves_the_loaded_partitions_untouched(emulator, tmp_path, monkeypatch):
     point_clients_at_emulators(monkeypatch, bigquery_url=emulator.url)
     warehouse = warehouse_on(emulator, "bad-load")
@@ -116,6 +120,7 @@ def test_partition_listing_gives_up_within_the_tick_budget(monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.prod_tools
 def test_dbt_prod_target_merges_the_second_snapshot_into_a_partitioned_table(emulator, gke_metadata, tmp_path, monkeypatch):
     """The incremental model built twice with dbt-bigquery (its own venv; ADC from the metadata server)."""
     point_clients_at_emulators(monkeypatch, bigquery_url=emulator.url, metadata_host=gke_metadata)
@@ -126,6 +131,7 @@ def test_dbt_prod_target_merges_the_second_snapshot_into_a_partitioned_table(emu
     instance = DagsterInstance.ephemeral()
 
     for folder, day in ((first_snapshot(tmp_path / "d1"), D1), (second_snapshot(tmp_path / "d2"), D2)):
+        register_snapshot_dates(instance, [day])
         result = materialize(
             [raw_imdb_tables, imdb_dbt_models], partition_key=day, instance=instance,
             resources={**resources, "imdb_source": ImdbSource(location=str(folder))},

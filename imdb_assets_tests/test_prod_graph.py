@@ -8,6 +8,7 @@ import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 from google.cloud import storage
 
+from imdb_assets.partitions import register_snapshot_dates
 from imdb_assets.definitions import ALL_ASSET_CHECKS, ALL_ASSETS
 from imdb_assets.model.gcs_store import GCSModelStore
 from imdb_assets.pipeline_run import DOWNSTREAM, RAW_AND_DBT
@@ -27,6 +28,7 @@ SNAPSHOT = "2026-11-01"
 
 
 @pytest.mark.slow
+@pytest.mark.prod_tools  # dbt-bigquery from its own venv
 def test_the_whole_graph_runs_on_bigquery_and_gcs(tmp_path, monkeypatch):
     with (
         bigquery_emulator(tmp_path / "bq") as bigquery,
@@ -46,6 +48,7 @@ def test_the_whole_graph_runs_on_bigquery_and_gcs(tmp_path, monkeypatch):
         })
         resources = prod_resources(settings)
         instance = DagsterInstance.ephemeral()
+        register_snapshot_dates(instance, [SNAPSHOT])
 
         partitioned = materialize(
             ALL_ASSETS, selection=[AssetKey(k) for k in RAW_AND_DBT], partition_key=SNAPSHOT,

@@ -1,10 +1,16 @@
-"""What one dbt invocation of a Dagster run left behind: its target folder, log events and compiled model."""
+"""What one dbt invocation of a Dagster run left behind (its target folder, log events and compiled model),
+and the runs and warehouse changes the transform tests make."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import duckdb
+from dagster import AssetKey, DagsterInstance, materialize
+
+from imdb_assets.definitions import ALL_ASSETS, build_definitions
+from imdb_assets.partitions import register_snapshot_dates
 from imdb_assets.settings import DBT_PROJECT_DIR
 
 MODEL = "filtered_movies_incremental"
@@ -30,3 +36,38 @@ def dbt_event_names(invocation: Path) -> list[str]:
 def compiled_model_sql(invocation: Path) -> str:
     """The model's SQL as dbt compiled it in that invocation (the window's dates written in)."""
     return next((invocation / "compiled").rglob(f"{MODEL}.sql")).read_text()
+
+
+def materialize_partition(
+    keys: tuple[str, ...], partition_key: str, instance: DagsterInstance, source: Path | None = None, quiet_dbt: bool = False
+):
+    """Materialize `keys` of one snapshot partition in this process (`quiet_dbt`: as `imdb-assets run`
+    does without --verbose); failures are returned, not raised."""
+    defs = build_definitions(source=str(source) if source else None, quiet_dbt=quiet_dbt)
+    register_snapshot_dates(instance, [partition_key])  # snapshot dates are dynamic partitions
+    return materialize(
+        ALL_ASSETS,
+        selection=[AssetKey(k) for k in keys],
+        partition_key=partition_key,
+        resources=defs.resources,
+        instance=instance,
+        raise_on_error=False,
+    )
+
+
+def corrupt_rating(warehouse: Path, tconst: str) -> None:
+    """What a loader that skips the raw contract could write: a rating outside IMDb's 1-10 scale."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("UPDATE raw.title_ratings SET averageRating = 11.5 WHERE tconst = ?", [tconst])
+
+
+def rename_raw_column(warehouse: Path, table: str, column: str, new_name: str) -> None:
+    """A raw table whose column the model selects is gone: the model's SQL fails in the warehouse."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f'ALTER TABLE raw.{table} RENAME COLUMN "{column}" TO "{new_name}"')
+
+
+def table_column_types(warehouse: Path, table: str) -> dict[str, str]:
+    """Column -> type of a warehouse table, as DuckDB names them."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {name: type_ for name, type_, *_ in con.execute(f"DESCRIBE {table}").fetchall()}

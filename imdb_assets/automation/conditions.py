@@ -13,8 +13,8 @@ The condition is `AutomationCondition.eager()` with one operand swapped and one 
   by "every dependency has some data" (at least one partition, or being requested on this tick);
 - "all upstream blocking checks passed": the dbt tests (severity error, so blocking) must pass on the
   dbt model's latest materialization, otherwise a failed test run would still count as an update.
-  The same holds one level down: `movies_csv` has blocking checks of its own, so it refreshes first
-  and the assets below it follow in a second run once those checks have passed.
+  One level down, `movies_csv`'s blocking checks are declared on the asset and evaluated in its own
+  step, so one run refreshes the CSV, dataset, features and model, and stops at the CSV if a check fails.
 """
 
 from __future__ import annotations

@@ -5,11 +5,11 @@ imdb_assets/definitions.py passes these lists to `Definitions` and wraps its ass
 """
 
 from imdb_assets.automation.conditions import with_refresh_conditions
-from imdb_assets.automation.jobs import dbt_snapshot_job, raw_ingest_job
+from imdb_assets.automation.jobs import dbt_snapshot_job, raw_ingest_job, retrain_on_dataset_job, snapshot_pipeline_job
 from imdb_assets.automation.schedules import daily_imdb_ingest
 from imdb_assets.automation.sensors import new_warehouse_partitions, refresh_downstream
 
-JOBS = [dbt_snapshot_job, raw_ingest_job]
+JOBS = [dbt_snapshot_job, raw_ingest_job, snapshot_pipeline_job, retrain_on_dataset_job]
 SENSORS = [new_warehouse_partitions, refresh_downstream]
 SCHEDULES = [daily_imdb_ingest]
 

@@ -4,6 +4,8 @@ They are kept apart on purpose: the sensor reacts to raw partitions an upstream 
 so its runs must build dbt only and never re-ingest raw from the configured source.
 """
 
+import warnings
+
 from dagster import AssetSelection, define_asset_job
 
 from imdb_assets.ingest.assets import raw_imdb_tables
@@ -31,4 +33,29 @@ raw_ingest_job = define_asset_job(
     partitions_def=snapshot_partitions,
     description="Load IMDb's files from the configured source into the raw tables for one snapshot date "
     "(what the optional `daily_imdb_ingest` schedule runs).",
+)
+
+# The raw tables backfill one date per run, dbt a range in one run; this job always runs one date, so
+# Dagster's warning that the two policies differ says nothing about it.
+warnings.filterwarnings(
+    "ignore", message=r"Asset job snapshot_pipeline_job materializes assets with varying BackfillPolicies", category=UserWarning
+)
+
+# What `imdb-assets run` launches: the whole graph for one snapshot date in one run, with every check.
+# (Runs launched from the CLI carry this name in the UI's run list, not `__ephemeral_asset_job__`.)
+snapshot_pipeline_job = define_asset_job(
+    "snapshot_pipeline_job",
+    selection=AssetSelection.all(),
+    partitions_def=snapshot_partitions,
+    tags=DBT_WRITER_TAG,
+    description="Load one snapshot date from the configured source and materialize everything from the raw "
+    "tables to the promoted model, checks included, in one run (what `imdb-assets run` launches).",
+)
+
+# What `imdb-assets run --dataset-version MD5` launches: re-select a published dataset and retrain on it.
+retrain_on_dataset_job = define_asset_job(
+    "retrain_on_dataset_job",
+    selection=AssetSelection.assets("movies_dataset", "movie_features", "enjoyment_model"),
+    description="Select a published dataset version again (config `movies_dataset.version`) and rebuild the "
+    "features and the model on exactly it; nothing is ingested or published.",
 )

@@ -9,6 +9,7 @@ it is loaded as the partition of the scheduled day. The schedule only loads raw 
 from dagster import DefaultScheduleStatus, RunRequest, ScheduleEvaluationContext, schedule
 
 from imdb_assets.automation.jobs import raw_ingest_job
+from imdb_assets.partitions import register_snapshot_dates
 
 DAILY_INGEST_CRON = "0 6 * * *"  # 06:00 UTC, after IMDb's nightly refresh
 
@@ -23,4 +24,6 @@ DAILY_INGEST_CRON = "0 6 * * *"  # 06:00 UTC, after IMDb's nightly refresh
 )
 def daily_imdb_ingest(context: ScheduleEvaluationContext) -> RunRequest:
     snapshot_date = context.scheduled_execution_time.date().isoformat()
+    # Snapshot dates are dynamic partitions: the scheduled day becomes one before its run is requested.
+    register_snapshot_dates(context.instance, [snapshot_date])
     return RunRequest(run_key=f"daily-ingest-{snapshot_date}", partition_key=snapshot_date)

@@ -39,7 +39,7 @@ from imdb_assets.automation.tick_settings import (
 )
 from imdb_assets.contracts.raw_imdb import RAW_FILES
 from imdb_assets.ingest.assets import raw_asset_key
-from imdb_assets.partitions import snapshot_partitions
+from imdb_assets.partitions import missing_snapshot_keys, snapshot_partitions, today_utc
 from imdb_assets.resources.warehouse import Warehouse, WarehouseBusyError, raw_table_name
 from imdb_assets.transform.assets import imdb_dbt_models
 
@@ -48,33 +48,49 @@ DBT_MODEL_KEYS = sorted(imdb_dbt_models.keys, key=lambda key: key.to_user_string
 LOADED_AT_TAG = "imdb_assets/raw_loaded_at"
 
 
-def _latest_materialization_time(
-    instance: DagsterInstance, key: AssetKey, partition_key: str, use_run_start: bool
-) -> datetime | None:
-    """When the latest materialization of `key`'s partition happened (or its run started), if any."""
+def _latest_record(instance: DagsterInstance, key: AssetKey, partition_key: str):
     records = instance.fetch_materializations(
         AssetRecordsFilter(asset_key=key, asset_partitions=[partition_key]), limit=1
     ).records
-    if not records:
-        return None
-    record = records[0]
-    timestamp = record.timestamp
-    if use_run_start and record.run_id:
-        run = instance.get_run_record_by_id(record.run_id)
-        if run is not None and run.start_time is not None:
-            timestamp = run.start_time
+    return records[0] if records else None
+
+
+def _utc(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, tz=timezone.utc)
 
 
-def _built_after_load(instance: DagsterInstance, snapshot: LoadedSnapshot) -> bool:
-    """Every dbt model of this date was built by a run that started after the raw load committed.
+def _latest_materialization_time(instance: DagsterInstance, key: AssetKey, partition_key: str) -> datetime | None:
+    record = _latest_record(instance, key, partition_key)
+    return _utc(record.timestamp) if record is not None else None
 
-    The run's start, not the materialization time, is compared: a run that started before the reload
-    may have read the old rows (BigQuery queries read a snapshot taken when they start).
+
+def _loaded_by_run(instance: DagsterInstance, snapshot: LoadedSnapshot, run_id: str) -> bool:
+    """The newest load of every raw table of this date was made by `run_id` itself (`imdb-assets run`,
+    or a run of the UI that selected raw and dbt together): its raw step reported after the commit."""
+    for table, modified in snapshot.modified_by_table.items():
+        raw = _latest_record(instance, RAW_ASSET_BY_TABLE[table], snapshot.partition_key)
+        if raw is None or raw.run_id != run_id or _utc(raw.timestamp) < modified:
+            return False
+    return True
+
+
+def _built_after_load(instance: DagsterInstance, snapshot: LoadedSnapshot) -> bool:
+    """Every dbt model of this date was built from the raw tables' newest load, whoever built it.
+
+    Built means: by a run that started after the load committed, or by the run that made the load
+    itself (raw and dbt in one run, as `imdb-assets run` does). The run's start, not the
+    materialization time, is compared for other runs: a run that started before a reload may have read
+    the old rows (BigQuery queries read a snapshot taken when they start).
     """
     for key in DBT_MODEL_KEYS:
-        built = _latest_materialization_time(instance, key, snapshot.partition_key, use_run_start=True)
-        if built is None or built < snapshot.last_modified:
+        record = _latest_record(instance, key, snapshot.partition_key)
+        if record is None:
+            return False
+        run = instance.get_run_record_by_id(record.run_id) if record.run_id else None
+        started = _utc(run.start_time) if run is not None and run.start_time is not None else _utc(record.timestamp)
+        if started >= snapshot.last_modified:
+            continue
+        if not (record.run_id and _loaded_by_run(instance, snapshot, record.run_id)):
             return False
     return True
 
@@ -84,7 +100,7 @@ def _raw_load_events(instance: DagsterInstance, snapshot: LoadedSnapshot) -> lis
     events = []
     for table, modified in snapshot.modified_by_table.items():
         key = RAW_ASSET_BY_TABLE[table]
-        seen = _latest_materialization_time(instance, key, snapshot.partition_key, use_run_start=False)
+        seen = _latest_materialization_time(instance, key, snapshot.partition_key)
         if seen is not None and seen >= modified:
             continue
         events.append(
@@ -102,10 +118,10 @@ def _raw_load_events(instance: DagsterInstance, snapshot: LoadedSnapshot) -> lis
     return events
 
 
-def _in_calendar(snapshots: Iterable[LoadedSnapshot]) -> tuple[list[LoadedSnapshot], list[LoadedSnapshot]]:
+def _not_in_future(snapshots: Iterable[LoadedSnapshot]) -> tuple[list[LoadedSnapshot], list[LoadedSnapshot]]:
     inside, outside = [], []
     for snapshot in snapshots:
-        (inside if snapshot_partitions.has_partition_key(snapshot.partition_key) else outside).append(snapshot)
+        (inside if snapshot.snapshot_date <= today_utc() else outside).append(snapshot)
     return inside, outside
 
 
@@ -142,12 +158,13 @@ def build_new_warehouse_partitions_sensor(
             context.log.warning(f"{exc}; starting from an empty cursor")
             handled = HandledSnapshots()
 
-        changed, outside = _in_calendar(s for s in snapshots if not handled.is_handled(s))
-        for snapshot in outside:
-            context.log.warning(
-                f"raw snapshot {snapshot.partition_key} is outside the partition calendar "
-                f"({snapshot_partitions.start.date()} to today); not building it"
-            )
+        loaded, future = _not_in_future(snapshots)
+        for snapshot in future:
+            context.log.warning(f"raw snapshot {snapshot.partition_key} is dated in the future (UTC); not building it")
+        # Every loaded date becomes a partition (also those built already), so the UI lists what exists.
+        new_keys = missing_snapshot_keys(context.instance, (s.partition_key for s in loaded))
+        partition_requests = [snapshot_partitions.build_add_request(new_keys)] if new_keys else []
+        changed = [s for s in loaded if not handled.is_handled(s)]
         this_tick, later = changed[:max_partitions_per_tick], changed[max_partitions_per_tick:]
 
         run_requests, raw_events, already_built = [], [], []
@@ -174,9 +191,15 @@ def build_new_warehouse_partitions_sensor(
             return SensorResult(
                 cursor=cursor,
                 asset_events=raw_events,
+                dynamic_partitions_requests=partition_requests,
                 skip_reason=SkipReason("no new or re-loaded snapshot in the warehouse" if not this_tick else summary),
             )
-        return SensorResult(run_requests=run_requests, cursor=cursor, asset_events=raw_events)
+        return SensorResult(
+            run_requests=run_requests,
+            cursor=cursor,
+            asset_events=raw_events,
+            dynamic_partitions_requests=partition_requests,
+        )
 
     return new_warehouse_partitions
 

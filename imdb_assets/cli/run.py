@@ -21,14 +21,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     paths = local_paths()
     if args.dataset_version and (args.source or args.snapshot_date):
         raise ValueError("--dataset-version re-uses a published dataset: it takes no --source or --snapshot-date")
-    # Keep stdout for the summary (and clean JSON): dbt's and Dagster's output goes to stderr.
+    # Keep stdout for the summary (and clean JSON): progress, dbt's and Dagster's output go to stderr.
     with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
         warnings.simplefilter("ignore", category=BetaWarning)
         summary = run_pipeline(
             None if args.dataset_version else (args.snapshot_date or today()),
             args.source or imdb_source(),
             local_instance(paths.dagster_home),
-            log_level="DEBUG" if args.verbose else "WARNING",
+            verbose=args.verbose,
             dataset_version=args.dataset_version,
         )
     if args.json:
@@ -57,16 +57,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from imdb_assets.ingest.load import ingest_snapshot
-    from imdb_assets.partitions import snapshot_partitions
+    from imdb_assets.partitions import check_snapshot_date
     from imdb_assets.resources.environments import resources_for_env
 
-    partition_key = args.snapshot_date.isoformat()
-    # A date outside the calendar would load but could never be built: refuse it before any work.
-    if not snapshot_partitions.has_partition_key(partition_key):
-        raise ValueError(
-            f"snapshot date {partition_key} is outside the partition calendar "
-            f"({snapshot_partitions.start.date().isoformat()} to today, UTC)"
-        )
+    # A future date would load but never be built (the sensor skips it): refuse it before any work.
+    check_snapshot_date(args.snapshot_date)
     warehouse = resources_for_env()["warehouse"]
     result = ingest_snapshot(args.source, args.snapshot_date, warehouse)
     if args.json:

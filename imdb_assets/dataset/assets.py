@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 from dagster import (
+    AssetCheckKey,
     AssetCheckSeverity,
     AssetExecutionContext,
     AssetKey,
@@ -22,7 +23,8 @@ from dagster import (
 from pydantic import Field
 
 from imdb_assets.contracts.movies import FilteredMovies, read_movies_csv
-from imdb_assets.dataset.checks import movies_csv_checks  # loaded with this area's assets
+from imdb_assets.code_versions import MOVIES_CSV_SOURCES, MOVIES_DATASET_SOURCES, source_code_version
+from imdb_assets.dataset.checks import BLOCKING_CHECK_NAMES, MOVIES_CSV_CHECK_SPECS, MoviesCsvCheckConfig, evaluate_movies_csv
 from imdb_assets.dataset.layout import MOVIES_CSV_ASSET, MOVIES_CSV_PATH, lake_key
 from imdb_assets.dataset.lineage import lineage_metadata, source_files_of
 from imdb_assets.dataset.profile import profile_movies
@@ -44,12 +46,17 @@ def snapshot_dates(movies: pd.DataFrame) -> list[str]:
     deps=[AssetKey(FILTERED_MOVIES_TABLE)],
     group_name="dataset",
     kinds={"csv", "pandas"},
+    check_specs=MOVIES_CSV_CHECK_SPECS,
+    code_version=source_code_version(*MOVIES_CSV_SOURCES),
 )
-def movies_csv(warehouse: Warehouse, dataset_repository: DatasetRepository) -> MaterializeResult:
+def movies_csv(
+    config: MoviesCsvCheckConfig, warehouse: Warehouse, dataset_repository: DatasetRepository
+) -> MaterializeResult:
     """The filtered table validated by its pandera contract (`FilteredMovies`) and written as a
-    *candidate* CSV (`data/.staging/raw/filtered_movies_incremental.csv`, atomically). Its checks
-    (row count, null and duplicate rates, empty titles, label share and genre mix against the previous
-    version) run next; only if the blocking ones pass does `movies_dataset` publish it."""
+    *candidate* CSV (`data/.staging/raw/filtered_movies_incremental.csv`, atomically), then checked in
+    the same step (row count, null and duplicate rates, empty titles, label share and genre mix against
+    the previous version). A failed blocking check fails this step, so `movies_dataset` never publishes
+    it. Data version: the CSV's md5."""
     movies = validate_movies(warehouse.read_filtered_movies())
     candidate = dataset_repository.candidate_path(MOVIES_CSV_PATH)
     write_csv_atomically(movies, candidate)
@@ -57,6 +64,7 @@ def movies_csv(warehouse: Warehouse, dataset_repository: DatasetRepository) -> M
     dates = snapshot_dates(movies)
     return MaterializeResult(
         data_version=DataVersion(md5),
+        check_results=list(evaluate_movies_csv(config, dataset_repository)),
         metadata={
             "dagster/row_count": len(movies),
             "path": MetadataValue.path(str(candidate)),
@@ -79,9 +87,10 @@ class MoviesDatasetConfig(Config):
 
 def require_passed_checks(instance: DagsterInstance, candidate_md5: str) -> None:
     """Publish only the candidate the blocking checks passed: the latest `movies_csv` materialization
-    must be this file (same md5) and each blocking check's latest evaluation must be of that
-    materialization and not an error. Within one run Dagster already waits for the blocking checks;
-    this also holds when `movies_dataset` is materialized on its own later."""
+    must be this file (same md5), and each blocking check's latest evaluation must come from the run of
+    that materialization (the checks are evaluated in the asset's own step) and not be an error. Within
+    one run Dagster already stops at a failed blocking check; this also holds when `movies_dataset` is
+    materialized on its own later."""
     records = instance.fetch_materializations(AssetKey(MOVIES_CSV_ASSET), limit=1).records
     if not records:
         raise NotReadyError("movies_csv has never been materialized: nothing has been checked")
@@ -92,25 +101,27 @@ def require_passed_checks(instance: DagsterInstance, candidate_md5: str) -> None
             f"the candidate CSV (md5 {candidate_md5}) is not the one movies_csv wrote (md5 {materialized_md5}): "
             "it changed since it was checked; materialize movies_csv again"
         )
-    for spec in movies_csv_checks.check_specs:
-        if not spec.blocking:
-            continue
-        record = instance.get_latest_asset_check_evaluation_record(spec.key)
-        evaluation = record.event.dagster_event.event_specific_data if record and record.event and record.event.dagster_event else None
-        target = getattr(evaluation, "target_materialization_data", None)
-        if evaluation is None or not hasattr(evaluation, "passed") or target is None or target.storage_id != latest.storage_id:
+    for name in BLOCKING_CHECK_NAMES:
+        record = instance.get_latest_asset_check_evaluation_record(AssetCheckKey(AssetKey(MOVIES_CSV_ASSET), name))
+        evaluation = record.event.asset_check_evaluation if record is not None and record.event is not None else None
+        if evaluation is None or record.run_id != latest.run_id:
             raise DataError(
-                f"check {spec.name} has not run on the current movies_csv: materialize movies_csv with its checks "
-                "before publishing"
+                f"check {name} has not run on the current movies_csv: materialize movies_csv (its checks run "
+                "with it) before publishing"
             )
         if not evaluation.passed and evaluation.severity == AssetCheckSeverity.ERROR:
             raise DataError(
-                f"check {spec.name} failed on the current movies_csv ({evaluation.description or 'see its metadata'}): "
+                f"check {name} failed on the current movies_csv ({evaluation.description or 'see its metadata'}): "
                 "the candidate is not published"
             )
 
 
-@asset(deps=[movies_csv], group_name="dataset", kinds={"dvc"})
+@asset(
+    deps=[movies_csv],
+    group_name="dataset",
+    kinds={"dvc"},
+    code_version=source_code_version(*MOVIES_DATASET_SOURCES),
+)
 def movies_dataset(
     context: AssetExecutionContext,
     config: MoviesDatasetConfig,

@@ -1,23 +1,54 @@
-"""Prepared features, read from the versioned dataset by its DVC md5."""
+"""Prepared features, read from the versioned dataset by its DVC md5.
 
+The asset's data version follows its content: a hash of the dataset version it reads, the rating
+threshold and the code version of the features source, so materializing it again on the same dataset
+gives the same data version, and nothing downstream turns stale.
+"""
+
+import hashlib
+import json
 import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
-from dagster import Config, MetadataValue, Output, asset
+from dagster import Config, DataVersion, MetadataValue, Output, asset
 
+from imdb_assets.code_versions import FEATURES_SOURCES, source_code_version
 from imdb_assets.contracts.features import MovieFeatures
 from imdb_assets.contracts.movies import read_movies_csv
 from imdb_assets.features.prepare import SOURCE_COLUMNS, prepare_features
 from imdb_assets.resources.dataset_repository import DatasetRepository, DatasetVersion
 
 
+FEATURES_CODE_VERSION = source_code_version(*FEATURES_SOURCES)
+METADATA_DIGITS = 4  # floats shown in the UI, as the model's metadata shows them (model/card.py)
+
+
 class FeaturesConfig(Config):
     rating_threshold: float = 5.0
 
 
-@asset(group_name="features", kinds={"pandas", "parquet"}, io_manager_key="parquet_io_manager")
+def features_data_version(dataset_md5: str, rating_threshold: float, code_version: str = FEATURES_CODE_VERSION) -> str:
+    """sha256 of everything that decides the features' content: dataset bytes, label threshold, code."""
+    # Canonical JSON, so that 5 and 5.0 (or a reordered dict) can never give two versions of one content.
+    inputs = {"dataset_md5": dataset_md5, "rating_threshold": float(rating_threshold), "code_version": code_version}
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _splits_table(features: pd.DataFrame) -> str:
+    counts = features.groupby("split")["label"].agg(["count", "mean"])
+    return "| split | rows | positive share |\n|---|---|---|\n" + "\n".join(
+        f"| {split} | {int(row['count'])} | {row['mean']:.{METADATA_DIGITS}f} |" for split, row in counts.iterrows()
+    )
+
+
+@asset(
+    group_name="features",
+    kinds={"pandas", "parquet"},
+    io_manager_key="parquet_io_manager",
+    code_version=FEATURES_CODE_VERSION,
+)
 def movie_features(
     config: FeaturesConfig, movies_dataset: DatasetVersion, dataset_repository: DatasetRepository
 ) -> Output[pd.DataFrame]:
@@ -41,20 +72,16 @@ def movie_features(
         "prepare": round(prepared - read, 2),
         "validate": round(time.perf_counter() - prepared, 2),
     }
-    counts = features.groupby("split")["label"].agg(["count", "mean"])
     return Output(
         features,
+        data_version=DataVersion(features_data_version(movies_dataset.md5, config.rating_threshold)),
         metadata={
             "dagster/row_count": len(features),
             "dataset_version": movies_dataset.md5,
-            "rating_threshold": config.rating_threshold,
-            "positive_share": float(features["label"].mean()),
+            # As configured, not rounded: the model's record takes the threshold from here (model/assets.py).
+            "rating_threshold": float(config.rating_threshold),
+            "positive_share": round(float(features["label"].mean()), METADATA_DIGITS),
             "seconds": MetadataValue.json(seconds),
-            "splits": MetadataValue.md(
-                "| split | rows | positive share |\n|---|---|---|\n"
-                + "\n".join(
-                    f"| {split} | {int(row['count'])} | {row['mean']:.3f} |" for split, row in counts.iterrows()
-                )
-            ),
+            "splits": MetadataValue.md(_splits_table(features)),
         },
     )

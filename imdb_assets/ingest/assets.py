@@ -10,10 +10,15 @@ from dagster import (
     DataVersion,
     MaterializeResult,
     MetadataValue,
+    TableColumn,
+    TableColumnConstraints,
+    TableSchema,
     multi_asset,
 )
 
+from imdb_assets.code_versions import RAW_TABLES_SOURCES, source_code_version
 from imdb_assets.contracts.raw_imdb import RAW_FILES
+from imdb_assets.contracts.sql_checks import column_types
 from imdb_assets.ingest.load import ingest_snapshot
 from imdb_assets.partitions import snapshot_partitions
 from imdb_assets.resources.imdb_source import ImdbSource
@@ -24,6 +29,26 @@ def raw_asset_key(file_name: str) -> str:
     return f"raw_{raw_table_name(file_name)}"
 
 
+def raw_column_schema(file_name: str) -> TableSchema:
+    """The raw table's columns as the UI's Columns tab shows them: the file's contract, typed as loaded,
+    with the snapshot date the table is partitioned by in front."""
+    contract = RAW_FILES[file_name]
+    columns = [TableColumn("snapshot_date", "DATE", "The IMDb snapshot this row was loaded from (the partition).", TableColumnConstraints(nullable=False))]
+    schema_columns = contract.to_schema().columns
+    for name, sql_type in column_types(contract).items():
+        column = schema_columns[name]
+        rules = [str(check.error) for check in column.checks if check.error]
+        columns.append(
+            TableColumn(
+                name,
+                sql_type,
+                column.description or f"IMDb's `{name}` column of `{file_name}`.",
+                TableColumnConstraints(nullable=column.nullable, unique=column.unique, other=rules),
+            )
+        )
+    return TableSchema(columns=columns)
+
+
 @multi_asset(
     specs=[
         AssetSpec(
@@ -32,6 +57,8 @@ def raw_asset_key(file_name: str) -> str:
             description=f"IMDb's `{file_name}`, one partition per snapshot date, in the warehouse table "
             f"`raw.{raw_table_name(file_name)}`.",
             kinds={"duckdb"},
+            metadata={"dagster/column_schema": raw_column_schema(file_name)},
+            code_version=source_code_version(*RAW_TABLES_SOURCES),
         )
         for file_name in RAW_FILES
     ],

@@ -5,7 +5,9 @@ in the store undecided. Its materialization does, in order:
 
 1. train, select, calibrate and evaluate a challenger, with both baselines, on the current features
    (model/train.py);
-2. save it to the model store with its record, plots and card (a new version; `latest` moves);
+2. save it to the model store with its record, plots and card (a new version; `latest` moves), unless
+   the store already holds this exact model (same model.zip bytes: an identical retrain on the same
+   dataset, code, config and seed), which is then reused as it is, `latest` unchanged;
 3. blocking check `artifact_reproduces_predictions`: the saved file, loaded back the way serving loads
    it, holds exactly the in-memory model's parameters and gives exactly its test predictions -- if not,
    the run fails here and nothing is promoted;
@@ -15,7 +17,8 @@ in the store undecided. Its materialization does, in order:
 5. check `beats_baselines` (WARN): visible in the UI when a model is no better than genres alone.
 
 The asset's data version is the champion's version, so anything downstream is stale only when the
-model in service changes, not on every retrain.
+model in service changes, not on every retrain. Its code version hashes the source that decides the
+model (code_versions.MODEL_SOURCES), so an edit there marks it stale in the UI.
 """
 
 import base64
@@ -36,15 +39,24 @@ from dagster import (
 )
 from pydantic import Field
 
+from imdb_assets.code_versions import MODEL_SOURCES, source_code_version
 from imdb_assets.model import serialization
 from imdb_assets.model.candidates import FAMILY_ORDER
-from imdb_assets.model.card import confusion_table, metrics_table, model_card, selection_table
+from imdb_assets.model.card import (
+    confusion_table,
+    display_float,
+    display_floats,
+    metrics_table,
+    model_card,
+    selection_table,
+)
 from imdb_assets.model.champion import PromotionOutcome, promote_if_better
 from imdb_assets.model.evaluate import REPORTED_METRICS
 from imdb_assets.model.pipeline import FEATURE_COLUMNS, FeatureSettings
 from imdb_assets.model.plots import calibration_png, roc_png
 from imdb_assets.model.promotion import PromotionPolicy, decide_promotion
 from imdb_assets.model.provenance import code_version
+from imdb_assets.model.store import ModelStore, SavedModel
 from imdb_assets.model.train import TrainedModel, train_and_evaluate
 from imdb_assets.resources.dataset_repository import DatasetVersion
 from imdb_assets.resources.model_store import ModelStoreResource
@@ -140,7 +152,7 @@ def _reproduction_check(store, version: str, trained: TrainedModel, test: pd.Dat
             "model_version": version,
             "parameters_equal": same_parameters,
             "rows_compared": len(reference_rows),
-            "max_abs_difference": difference,
+            "max_abs_difference": display_float(difference),
         },
     )
 
@@ -166,15 +178,20 @@ def _baseline_check(trained: TrainedModel, policy: PromotionPolicy) -> AssetChec
         passed=all(rule.passed for rule in rules),
         severity=AssetCheckSeverity.WARN,
         description="; ".join(f"{rule.rule} {'passed' if rule.passed else 'failed'}: {rule.detail}" for rule in rules),
-        metadata={
-            f"model_{policy.metric}": float(trained.metrics[policy.metric]),
-            **{f"{name}_{policy.metric}": float(metrics[policy.metric]) for name, metrics in baseline_metrics.items()},
-        },
+        metadata=display_floats(
+            {
+                f"model_{policy.metric}": float(trained.metrics[policy.metric]),
+                **{
+                    f"{name}_{policy.metric}": float(metrics[policy.metric])
+                    for name, metrics in baseline_metrics.items()
+                },
+            }
+        ),
     )
 
 
 def _materialization_metadata(
-    version: str,
+    saved: SavedModel,
     record: dict,
     trained: TrainedModel,
     outcome: PromotionOutcome,
@@ -183,30 +200,38 @@ def _materialization_metadata(
     file_locations: dict[str, str],
     card: str,
 ) -> dict:
-    """What the UI shows: the decision, the test metrics as floats (plotted over time), tables and plots."""
+    """What the UI shows: the decision, the test metrics as floats (plotted over time), tables and plots;
+    every float rounded to DISPLAY_DIGITS (the record keeps them whole)."""
     roc, calibration = plots[ROC_FILE], plots[CALIBRATION_FILE]
     champion_metrics = outcome.champion_before.metrics
     baseline_metrics = {name: result.metrics for name, result in trained.baselines.items()}
     return {
-        "model_version": version,
+        "model_version": saved.version,
+        "reused_version": saved.reused,
         "dataset_version": record["dataset_version"],
         "champion_version": outcome.champion_after,
         "previous_champion_version": outcome.champion_before.version,
         "promoted": outcome.promoted,
         "promotion_reason": outcome.decision.reason,
         "promotion_metric": policy.metric,
-        "promotion_margin": policy.margin,
-        **{name: float(trained.metrics[name]) for name in REPORTED_METRICS},
-        "threshold": float(trained.threshold),
-        "baselines": MetadataValue.json(
+        **display_floats(
             {
-                name: {k: float(m[k]) for k in REPORTED_METRICS}
-                | {"threshold": float(trained.baselines[name].threshold)}
-                for name, m in baseline_metrics.items()
+                "promotion_margin": float(policy.margin),
+                **{name: float(trained.metrics[name]) for name in REPORTED_METRICS},
+                "threshold": float(trained.threshold),
             }
         ),
+        "baselines": MetadataValue.json(
+            display_floats(
+                {
+                    name: {k: float(m[k]) for k in REPORTED_METRICS}
+                    | {"threshold": float(trained.baselines[name].threshold)}
+                    for name, m in baseline_metrics.items()
+                }
+            )
+        ),
         "champion_on_current_test_split": MetadataValue.json(
-            {k: float(champion_metrics[k]) for k in REPORTED_METRICS}
+            display_floats({k: float(champion_metrics[k]) for k in REPORTED_METRICS})
             if champion_metrics
             else {"problem": outcome.champion_before.problem}
         ),
@@ -222,15 +247,47 @@ def _materialization_metadata(
         "test_rows": int(trained.metrics["rows"]),
         "train_rows": int(trained.split["rows"]["fit"]["rows"] + trained.split["rows"]["validation"]["rows"]),
         "validation_rows": int(trained.split["rows"]["validation"]["rows"]),
-        "params": MetadataValue.json(trained.params),
+        "params": MetadataValue.json(display_floats(trained.params)),
         "code_version": MetadataValue.json(record["code_version"]),
-        "training_seconds": MetadataValue.json(trained.timings),
+        "training_seconds": MetadataValue.json(display_floats(trained.timings)),
     }
+
+
+def _save_challenger(
+    context: AssetExecutionContext, store: ModelStore, trained: TrainedModel, record: dict, plots: dict[str, bytes]
+) -> SavedModel:
+    """The challenger in the store: a new version, or the stored version holding exactly this model."""
+    saved = store.store_model(trained.pipeline, record, files=plots)
+    if saved.reused:
+        # An identical retrain (same dataset, code, config and seed) trains the same model byte for byte.
+        context.log.info(
+            f"challenger is identical to stored model {saved.version} (same model.zip): reused it, nothing was "
+            f"written and `latest` stays {store.latest_trained_version()}"
+        )
+    return saved
+
+
+def _card_of(
+    context: AssetExecutionContext, store: ModelStore, saved: SavedModel, record: dict, reason: str
+) -> tuple[str, str | None]:
+    """The version's model card and where it lives: a reused version keeps the card written when it was
+    first decided (its files never change); a new one gets a card describing this decision."""
+    if saved.reused and CARD_FILE in store.version_files(saved.version):
+        stored = store.read_file(saved.version, CARD_FILE).decode("utf-8")
+        return stored, store.file_location(saved.version, CARD_FILE)
+    card = model_card(record, reason)
+    try:
+        # The card describes the decision, so it joins the version's files once the decision is made.
+        return card, store.attach_file(saved.version, CARD_FILE, card.encode("utf-8"))
+    except OSError as exc:
+        context.log.warning(f"could not save the model card next to {saved.version}: {exc}")
+        return card, None
 
 
 @asset(
     group_name="model",
     kinds={"scikitlearn"},
+    code_version=source_code_version(*MODEL_SOURCES),
     check_specs=[
         AssetCheckSpec(
             REPRODUCTION_CHECK,
@@ -255,9 +312,10 @@ def enjoyment_model(
     """Trains a challenger (TF-IDF title words and characters, genres and genre pairs; logistic, linear SVM
     and complement naive Bayes candidates chosen on a validation split; Platt-calibrated; threshold chosen
     on validation for balanced accuracy), evaluates it on the held-out test split beside a majority-class
-    and a genres-only baseline, saves it to the model store, and promotes it to champion only if it beats
-    the current champion on the current test split by the configured margin without losing balanced
-    accuracy (and beats both baselines). Data version: the champion's version."""
+    and a genres-only baseline, saves it to the model store (or reuses the stored version holding exactly
+    this model), and promotes it to champion only if it beats the current champion on the current test
+    split by the configured margin without losing balanced accuracy (and beats both baselines). Data
+    version: the champion's version."""
     store = model_store.store()
     policy = PromotionPolicy(config.promotion_metric, config.promotion_margin, config.balanced_accuracy_tolerance)
     settings = FeatureSettings(
@@ -270,7 +328,9 @@ def enjoyment_model(
     )
     test = trained.test  # the split is hashed once, in training
     plots = _plots(trained)
-    version = store.save(trained.pipeline, _record(trained, movies_dataset, _rating_threshold(context)), files=plots)
+    record = _record(trained, movies_dataset, _rating_threshold(context))
+    saved = _save_challenger(context, store, trained, record, plots)
+    version = saved.version
     record = store.record(version)
     context.log.info(
         f"challenger {version}: test ROC AUC {trained.metrics['roc_auc']:.4f} on {trained.metrics['rows']} movies"
@@ -284,6 +344,7 @@ def enjoyment_model(
             data_version=DataVersion(store.champion_version() or "no-champion"),
             metadata={
                 "model_version": version,
+                "reused_version": saved.reused,
                 "promoted": False,
                 "promotion_reason": f"not promoted: {reproduction.description}",
             },
@@ -293,15 +354,9 @@ def enjoyment_model(
     baseline_metrics = {name: result.metrics for name, result in trained.baselines.items()}
     outcome = promote_if_better(store, version, trained.metrics, baseline_metrics, test, policy)
     context.log.info(outcome.decision.reason)
-    card = model_card(record, outcome.decision.reason)
-    try:
-        # The card describes the decision, so it joins the version's files once the decision is made.
-        card_location = store.attach_file(version, CARD_FILE, card.encode("utf-8"))
-    except OSError as exc:
-        card_location = None
-        context.log.warning(f"could not save the model card next to {version}: {exc}")
+    card, card_location = _card_of(context, store, saved, record, outcome.decision.reason)
     file_locations = {name: store.file_location(version, name) for name in plots}
-    metadata = _materialization_metadata(version, record, trained, outcome, policy, plots, file_locations, card)
+    metadata = _materialization_metadata(saved, record, trained, outcome, policy, plots, file_locations, card)
     if card_location:
         metadata["model_card_file"] = MetadataValue.path(card_location)
     return MaterializeResult(

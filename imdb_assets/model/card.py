@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 from imdb_assets.model.evaluate import HIGHER_IS_BETTER, REPORTED_METRICS
+
+# Digits shown for every metric (tables here and the asset's metadata); the record keeps full floats.
+DISPLAY_DIGITS = 4
 
 _METRIC_LABELS = {
     "roc_auc": "ROC AUC",
@@ -13,6 +18,25 @@ _METRIC_LABELS = {
     "brier": "Brier score",
     "positive_rate": "share predicted 'enjoy'",
 }
+
+
+def display_float(value: float) -> float:
+    """`value` to DISPLAY_DIGITS decimals; a value those would show as 0 (a regularisation of 6e-6, a
+    difference of 1e-9) keeps DISPLAY_DIGITS significant digits instead, so it never reads as none."""
+    rounded = round(float(value), DISPLAY_DIGITS)
+    return rounded if rounded != 0 or value == 0 else float(f"{value:.{DISPLAY_DIGITS}g}")
+
+
+def display_floats(value):
+    """`value` with every float in it (nested in dicts, lists and tuples too) as `display_float` shows it."""
+    if isinstance(value, dict):
+        return {key: display_floats(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [display_floats(item) for item in value]
+    # numpy floats too; integers (numpy's and bools included) are counts or flags, shown as they are.
+    if isinstance(value, Real) and not isinstance(value, Integral):
+        return display_float(value)
+    return value
 
 
 def _direction(metric: str) -> str:
@@ -36,7 +60,7 @@ def metrics_table(model: dict, baselines: dict[str, dict]) -> str:
     for metric in REPORTED_METRICS:
         values = [model[metric], *(baselines[name][metric] for name in baselines)]
         rows.append(
-            f"| {_METRIC_LABELS[metric]}{_direction(metric)} | " + " | ".join(f"{v:.4f}" for v in values) + " |"
+            f"| {_METRIC_LABELS[metric]}{_direction(metric)} | " + " | ".join(f"{v:.{DISPLAY_DIGITS}f}" for v in values) + " |"
         )
     return "\n".join(rows)
 
@@ -52,7 +76,7 @@ def selection_table(selection: list[dict]) -> str:
     rows = ["| candidate | validation ROC AUC | ± 1 s.e. | fit s | chosen |", "|---|---|---|---|---|"]
     for s in selection:
         rows.append(
-            f"| {s['candidate']} | {s['validation_roc_auc']:.4f} | {s['standard_error']:.4f} | {s['fit_seconds']:.2f} | {'**yes**' if s['chosen'] else ''} |"
+            f"| {s['candidate']} | {s['validation_roc_auc']:.{DISPLAY_DIGITS}f} | {s['standard_error']:.{DISPLAY_DIGITS}f} | {s['fit_seconds']:.2f} | {'**yes**' if s['chosen'] else ''} |"
         )
     return "\n".join(rows)
 
@@ -68,7 +92,7 @@ def model_card(record: dict, promotion_reason: str | None = None) -> str:
         (
             f"**Question answered**: given a movie's title and genres, will a viewer enjoy it, i.e. is its IMDb average "
             f"rating at least {record.get('rating_threshold', 5)}? Answers 'will enjoy' when the calibrated probability is at "
-            f"least **{record['threshold']:.4f}**."
+            f"least **{record['threshold']:.{DISPLAY_DIGITS}f}**."
         ),
         "",
         f"**Promotion**: {promotion_reason or 'decided after saving; see the audit log (`imdb-assets model show`)'}",
@@ -77,8 +101,8 @@ def model_card(record: dict, promotion_reason: str | None = None) -> str:
         f"- Dataset version (DVC md5): `{record['dataset_version']}`",
         (
             f"- Movies: {rows['fit']['rows']} fitting, {rows['validation']['rows']} validation, {rows['test']['rows']} test "
-            f"(share rated >= threshold: {rows['fit']['positive_share']:.3f} / {rows['validation']['positive_share']:.3f} / "
-            f"{rows['test']['positive_share']:.3f})"
+            f"(share rated >= threshold: {rows['fit']['positive_share']:.{DISPLAY_DIGITS}f} / {rows['validation']['positive_share']:.{DISPLAY_DIGITS}f} / "
+            f"{rows['test']['positive_share']:.{DISPLAY_DIGITS}f})"
         ),
         (
             f"- Splits by {record['split']['method']}: test = buckets {_bucket_range(record['split']['test_buckets'])}, validation = "
@@ -106,8 +130,8 @@ def model_card(record: dict, promotion_reason: str | None = None) -> str:
         "",
         "## Limitations",
         (
-            f"- A title and its genres carry limited signal: ROC AUC {metrics['roc_auc']:.3f}, of which genres alone give "
-            f"{genres_auc:.3f}; the title adds {metrics['roc_auc'] - genres_auc:+.3f}. Expect many wrong answers for single movies."
+            f"- A title and its genres carry limited signal: ROC AUC {metrics['roc_auc']:.{DISPLAY_DIGITS}f}, of which genres alone give "
+            f"{genres_auc:.{DISPLAY_DIGITS}f}; the title adds {metrics['roc_auc'] - genres_auc:+.{DISPLAY_DIGITS}f}. Expect many wrong answers for single movies."
         ),
         (
             "- The majority baseline has the highest F1 of 'enjoy' and accuracy by answering 'enjoy' for everything: "

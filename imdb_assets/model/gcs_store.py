@@ -1,9 +1,9 @@
 """The model store in a GCS bucket (pure google-cloud-storage, no Dagster: the serving image uses it).
 
 `ModelStore` (imdb_assets/model/store.py) holds all the logic — versions, records written last,
-checksums, champion pointer, audit log; this class gives it the five storage primitives on objects
-under `gs://bucket/prefix`. A GCS upload is atomic (an object appears only once complete) and is
-checked with md5 end to end, which is what `_write_bytes` must guarantee.
+checksums, one version per model content, champion pointer, audit log; this class gives it the five
+storage primitives on objects under `gs://bucket/prefix`. A GCS upload is atomic (an object appears
+only once complete) and is checked with md5 end to end, which is what `_write_bytes` must guarantee.
 """
 
 from __future__ import annotations

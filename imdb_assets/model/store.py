@@ -17,6 +17,11 @@ saving never leaves a half-written model visible.
 
 Loading verifies the artifact's sha256 against its record before reading a byte of it, and the format
 holds no code (no pickle), so a file the project did not write is refused rather than executed.
+
+A version is named by its save time and the first 8 hex digits of its artifact's sha256, and the store
+holds each model content once: saving a pipeline whose model.zip is byte for byte an intact stored one
+(training is deterministic, so an identical retrain gives one) returns that version and writes nothing,
+pointers included. Content is the artifact alone, never the record, which holds timings and timestamps.
 """
 
 from __future__ import annotations
@@ -53,6 +58,14 @@ class CorruptModelError(ModelArtifactError):
 
 
 @dataclass(frozen=True)
+class SavedModel:
+    """What `ModelStore.store_model` did: the version holding the model, and whether it was already stored."""
+
+    version: str
+    reused: bool
+
+
+@dataclass(frozen=True)
 class LoadedModel:
     version: str
     pipeline: Any
@@ -80,6 +93,12 @@ def default_actor() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no user name in some containers
         return "unknown"
+
+
+def _check_file_names(files: dict[str, bytes]) -> None:
+    for name in files:
+        if not _FILE_NAME_PATTERN.match(name) or name in (RECORD_FILE, serialization.ARTIFACT_NAME):
+            raise ValueError(f"cannot store a file named {name!r} with a model")
 
 
 class ModelStore(ABC):
@@ -129,19 +148,50 @@ class ModelStore(ABC):
         return version
 
     def save(self, pipeline: Any, record: dict, files: dict[str, bytes] | None = None) -> str:
-        """Store a fitted pipeline, its record and extra files (plots, card); return the new version.
+        """Store a fitted pipeline, its record and extra files (plots, card); return its version (see
+        `store_model`, which also says whether the version was already stored)."""
+        return self.store_model(pipeline, record, files).version
 
-        The version is the save time plus the artifact's sha256 prefix. It moves `latest`, never
-        `champion`: promotion is a separate, audited decision (`set_champion`)."""
+    def store_model(self, pipeline: Any, record: dict, files: dict[str, bytes] | None = None) -> SavedModel:
+        """Store a fitted pipeline with its record and extra files, unless its content is already stored.
+
+        A new version is the save time plus the artifact's sha256 prefix; saving it moves `latest`, never
+        `champion`: promotion is a separate, audited decision (`set_champion`). When an intact version
+        already holds exactly these artifact bytes, that version is returned as it is: its record, files
+        and both pointers are left untouched."""
         artifact = serialization.dumps(pipeline)
+        _check_file_names(files or {})
+        existing = self.version_with_artifact(artifact)
+        if existing is not None:
+            return SavedModel(existing, reused=True)
+        return SavedModel(self._write_version(artifact, record, files or {}), reused=False)
+
+    def version_with_artifact(self, artifact: bytes) -> str | None:
+        """The newest stored version whose artifact is exactly these bytes and still intact, or None."""
+        digest = sha256_hex(artifact)
+        # The version name carries the digest prefix, so only same-prefix versions are read.
+        for version in reversed(self._version_names(suffix=f"-{digest[:8]}")):
+            if self._holds_artifact(version, digest, artifact):
+                return version
+        return None
+
+    def _holds_artifact(self, version: str, digest: str, artifact: bytes) -> bool:
+        """`version` is complete, loadable in this format, and its stored artifact is exactly `artifact`
+        (a damaged copy never stands in for a fresh save)."""
+        try:
+            record = self.record(version)
+            if record.get("format") != serialization.FORMAT or record.get("sha256") != digest:
+                return False
+            return self._read_bytes(f"{version}/{record.get('artifact', serialization.ARTIFACT_NAME)}") == artifact
+        except (FileNotFoundError, NotReadyError, ModelArtifactError):
+            return False
+
+    def _write_version(self, artifact: bytes, record: dict, files: dict[str, bytes]) -> str:
         digest = sha256_hex(artifact)
         saved_at = _now()
         version = f"{saved_at:%Y%m%dT%H%M%S%f}-{digest[:8]}"
-        for name in files or {}:
-            if not _FILE_NAME_PATTERN.match(name) or name in (RECORD_FILE, serialization.ARTIFACT_NAME):
-                raise ValueError(f"cannot store a file named {name!r} with a model")
         self._write_bytes(f"{version}/{serialization.ARTIFACT_NAME}", artifact)
-        for name, data in (files or {}).items():
+        for name, data in files.items():
             self._write_bytes(f"{version}/{name}", data)
         full_record = {
             **record,
@@ -151,18 +201,24 @@ class ModelStore(ABC):
             "artifact": serialization.ARTIFACT_NAME,
             "format": serialization.FORMAT,
             "sha256": digest,
-            "files": sorted(files or {}),
+            "files": sorted(files),
         }
         # The record last: from this write on the version exists.
         self._write_text(f"{version}/{RECORD_FILE}", json.dumps(full_record, indent=2, sort_keys=True, default=str))
         self._write_text(LATEST_POINTER, version)
         return version
 
+    def _version_names(self, suffix: str = "") -> list[str]:
+        """Complete versions whose name ends with `suffix`, oldest first."""
+        return sorted(
+            name
+            for name in self._list("")
+            if name.endswith(suffix) and _VERSION_PATTERN.match(name) and self._exists(f"{name}/{RECORD_FILE}")
+        )
+
     def versions(self) -> list[str]:
         """Every complete version, oldest first."""
-        return sorted(
-            name for name in self._list("") if _VERSION_PATTERN.match(name) and self._exists(f"{name}/{RECORD_FILE}")
-        )
+        return self._version_names()
 
     def record(self, version: str) -> dict:
         version = self.check_version(version)

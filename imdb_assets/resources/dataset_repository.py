@@ -9,6 +9,7 @@ back from the DVC cache, or fetched from the remote when the cache no longer has
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import sys
@@ -25,6 +26,18 @@ from imdb_assets.resources.lake import file_md5
 
 STAGING_DIR = ".staging"  # candidate files waiting for their checks; ignored by DVC
 VERSIONS_DIR = "versions"  # one DVC pointer file per published version
+
+
+@contextlib.contextmanager
+def _dvc_init_message_muted() -> Iterator[None]:
+    """DVC logs one INFO line (and a blank one) when it creates a repository; keep its warnings."""
+    init_logger = logging.getLogger("dvc.repo.init")
+    level = init_logger.level
+    init_logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        init_logger.setLevel(level)
 
 
 @dataclass(frozen=True)
@@ -141,7 +154,11 @@ class DatasetRepository(ConfigurableResource):
         repo_dir.mkdir(parents=True, exist_ok=True)
         _quiet_dvc_env(repo_dir)
         with contextlib.redirect_stdout(sys.stderr):
-            repo = Repo(str(repo_dir)) if (repo_dir / ".dvc").is_dir() else Repo.init(str(repo_dir), no_scm=True)
+            if (repo_dir / ".dvc").is_dir():
+                repo = Repo(str(repo_dir))
+            else:
+                with _dvc_init_message_muted():  # "Initialized DVC repository." says nothing to a user here
+                    repo = Repo.init(str(repo_dir), no_scm=True)
             try:
                 wanted = {"url": self.remote_url, **self.remote_options}
                 current = repo.config.read("repo")  # this repository's own file, without DVC's defaults

@@ -1,0 +1,66 @@
+"""One line per step of a run on the terminal: the Dagster logger behind `imdb-assets run`'s progress.
+
+Dagster's console logger prints every event (and a failed step's whole traceback); a person running the
+pipeline wants to see which step is running and how long each took. This logger listens to the step
+events only: on a terminal a step's line appears when it starts and is completed in place when it ends;
+elsewhere (a pipe, a CI log) only the finished line is written, so the output stays one line per step.
+It is active only in runs whose config names it (`{"loggers": {"progress": {}}}`).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+from dagster import DagsterEventType, logger
+
+_STARTED, _ENDED = DagsterEventType.STEP_START.value, (DagsterEventType.STEP_SUCCESS.value, DagsterEventType.STEP_FAILURE.value)
+
+
+class StepProgressHandler(logging.Handler):
+    """Writes a line per step to `stream`: `  ok  movies_csv  0.4 s` (or `FAILED ... : first error line`)."""
+
+    def __init__(self, stream=None) -> None:
+        super().__init__(logging.DEBUG)
+        self.stream = stream or sys.stderr
+        self.started_at: dict[str, float] = {}
+        self.open_line = False
+
+    def _interactive(self) -> bool:
+        return bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "dagster_event", None)
+        if event is None or not event.step_key:
+            return
+        kind = event.event_type_value
+        if kind == _STARTED:
+            self.started_at[event.step_key] = time.monotonic()
+            if self._interactive():
+                self.stream.write(f"  ..  {event.step_key}")
+                self.stream.flush()
+                self.open_line = True
+        elif kind in _ENDED:
+            seconds = time.monotonic() - self.started_at.pop(event.step_key, time.monotonic())
+            self._write_end(event, kind, seconds)
+
+    def _write_end(self, event, kind: str, seconds: float) -> None:
+        prefix = "\r\033[K" if self.open_line and self._interactive() else ""
+        self.open_line = False
+        if kind == DagsterEventType.STEP_SUCCESS.value:
+            line = f"  ok  {event.step_key:<26} {seconds:6.1f} s"
+        else:
+            # The reason is the run's one error line (imdb-assets run prints it); here only the step.
+            line = f"  FAILED  {event.step_key:<22} {seconds:6.1f} s"
+        self.stream.write(prefix + line + "\n")
+        self.stream.flush()
+
+
+@logger(description="One line per step on stderr (what `imdb-assets run` shows).")
+def step_progress_logger(_init_context) -> logging.Logger:
+    progress = logging.getLogger("imdb_assets.step_progress")
+    progress.handlers = [StepProgressHandler()]
+    progress.setLevel(logging.DEBUG)
+    progress.propagate = False
+    return progress
