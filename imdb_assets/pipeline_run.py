@@ -11,6 +11,8 @@ from imdb_assets.automation.jobs import retrain_on_dataset_job, snapshot_pipelin
 from imdb_assets.definitions import build_definitions
 from imdb_assets.errors import DataError, error_text, one_line, user_error_of
 from imdb_assets.partitions import check_snapshot_date, register_snapshot_dates
+from imdb_assets.run_recovery import cli_process_tags, fail_runs_of_ended_processes
+from imdb_assets.scratch import remove_stale_scratch
 
 RAW_AND_DBT = ("raw_title_basics", "raw_title_ratings", "filtered_movies_incremental")
 DOWNSTREAM = ("movies_csv", "movies_dataset", "movie_features", "enjoyment_model")
@@ -52,27 +54,48 @@ def _run_config(verbose: bool) -> dict:
     return {"loggers": loggers}
 
 
+def recover_home(instance: DagsterInstance, defs) -> list[str]:
+    """What a killed or cut-short earlier run left, put right before this one starts (one line each):
+    its runs marked failed, its scratch folders removed, a half-published dataset rolled back."""
+    from imdb_assets.dataset.layout import MOVIES_CSV_PATH
+
+    notes = fail_runs_of_ended_processes(instance)
+    stale = remove_stale_scratch()
+    if stale:
+        notes.append(f"removed {len(stale)} temporary folder(s) left by ended processes")
+    repaired = defs.resources["dataset_repository"].repair_working_copy(MOVIES_CSV_PATH)
+    if repaired:
+        notes.append(repaired)
+    return notes
+
+
 def run_pipeline(
     snapshot_date: date | None,
     source: str,
     instance: DagsterInstance,
     verbose: bool = False,
     dataset_version: str | None = None,
+    report=None,
 ) -> RunSummary:
     """Ingest the snapshot, build its dbt partition and everything downstream, in one run of
     `snapshot_pipeline_job` (checks included).
 
     With `dataset_version` (an md5 or unique prefix from `imdb-assets dataset list`), nothing is
     ingested or published: that version is selected again and features and the model are rebuilt on it
-    (`retrain_on_dataset_job`)."""
-    if dataset_version:
-        defs = build_definitions(source=source, quiet_dbt=not verbose)
-        return _run_on_dataset_version(dataset_version, instance, defs, verbose)
-    partition_key = check_snapshot_date(snapshot_date).isoformat()  # before any work
+    (`retrain_on_dataset_job`). `report` receives the one-line notes of the start-up recovery."""
+    partition_key = None if dataset_version else check_snapshot_date(snapshot_date).isoformat()  # before any work
     defs = build_definitions(source=source, quiet_dbt=not verbose)
+    for note in recover_home(instance, defs):
+        (report or (lambda _: None))(note)
+    if dataset_version:
+        return _run_on_dataset_version(dataset_version, instance, defs, verbose)
     register_snapshot_dates(instance, [partition_key])
     result = defs.resolve_job_def(snapshot_pipeline_job.name).execute_in_process(
-        instance=instance, partition_key=partition_key, run_config=_run_config(verbose), raise_on_error=False
+        instance=instance,
+        partition_key=partition_key,
+        run_config=_run_config(verbose),
+        tags=cli_process_tags(),
+        raise_on_error=False,
     )
     if not result.success:
         raise DataError(_failure_message(result))
@@ -85,7 +108,7 @@ def _run_on_dataset_version(dataset_version: str, instance: DagsterInstance, def
     record = defs.resources["dataset_repository"].registry(MOVIES_CSV_PATH).find(dataset_version)
     run_config = {**_run_config(verbose), "ops": {"movies_dataset": {"config": {"version": record.md5}}}}
     result = defs.resolve_job_def(retrain_on_dataset_job.name).execute_in_process(
-        instance=instance, run_config=run_config, raise_on_error=False
+        instance=instance, run_config=run_config, tags=cli_process_tags(), raise_on_error=False
     )
     if not result.success:
         raise DataError(_failure_message(result))

@@ -65,6 +65,11 @@ class LocalPaths:
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 
+    @property
+    def downloads(self) -> Path:
+        """Files downloaded from a `--source` URL, with their validators, reused while unchanged."""
+        return self.home / "downloads"
+
 
 def imdb_home() -> Path:
     return Path(os.environ.get("IMDB_ASSETS_HOME", ".imdb_assets")).expanduser().resolve()
@@ -81,3 +86,10 @@ def imdb_source() -> str:
 
 def rating_threshold() -> float:
     return float(os.environ.get("IMDB_ASSETS_RATING_THRESHOLD", "5"))
+
+
+def crash_point_requested() -> str:
+    """The fault-injection point a test asked this process to die at (`IMDB_ASSETS_CRASH_AT`); never in prod."""
+    if current_env() == "prod":
+        return ""
+    return os.environ.get("IMDB_ASSETS_CRASH_AT", "")

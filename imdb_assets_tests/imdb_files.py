@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+from imdb_assets.settings import BUNDLED_SAMPLE_DIR
+
 BASICS_HEADER = ["tconst", "titleType", "primaryTitle", "originalTitle", "isAdult", "startYear", "endYear", "runtimeMinutes", "genres"]
 RATINGS_HEADER = ["tconst", "averageRating", "numVotes"]
 
@@ -63,3 +65,23 @@ def second_snapshot(folder: Path) -> Path:
         ["tt0000006", 6.0, 12],  # new movie
     ]
     return write_snapshot(folder, basics, ratings)
+
+
+def changed_sample(folder: Path, sample_dir: Path = BUNDLED_SAMPLE_DIR) -> Path:
+    """The bundled sample with every 10th rating moved across the label threshold: the same date reloaded
+    with new content, as IMDb's next refresh of a day's files would give."""
+    import shutil
+
+    folder.mkdir(parents=True)
+    shutil.copy(sample_dir / "title.basics.tsv.gz", folder / "title.basics.tsv.gz")
+    with gzip.open(sample_dir / "title.ratings.tsv.gz", "rt", encoding="utf-8") as handle:
+        header, *rows = handle.read().splitlines()
+    changed = []
+    for i, row in enumerate(rows):
+        tconst, rating, votes = row.split("\t")
+        if i % 10 == 0:
+            rating = "3.0" if float(rating) >= 5 else "8.0"
+        changed.append("\t".join((tconst, rating, votes)))
+    with gzip.open(folder / "title.ratings.tsv.gz", "wt", encoding="utf-8", newline="") as handle:
+        handle.write("\n".join([header, *changed]) + "\n")
+    return folder

@@ -25,6 +25,7 @@ from imdb_assets.automation.supervisor import describe
 from imdb_assets.settings import BUNDLED_SAMPLE_DIR, REPO_DIR
 from imdb_assets_tests.browser import CHROMIUM_ARGS, require_chromium
 from imdb_assets_tests.dagster_dev_process import DagsterDev
+from imdb_assets_tests.imdb_files import changed_sample
 from imdb_assets_tests.processes import free_port
 
 ALL_ROLES = (
@@ -252,27 +253,6 @@ def sensor_ticks_since(port: int, sensor_name: str, since: float) -> int:
     sensor = graphql(port, TICKS_QUERY, {"selector": selector})["sensorOrError"]
     ticks = (sensor.get("sensorState") or {}).get("ticks") or []
     return sum(1 for t in ticks if t["timestamp"] >= since)
-
-
-def changed_sample(folder: Path) -> Path:
-    """The bundled sample with every 10th rating moved across the label threshold: the same date reloaded
-    with new content, as IMDb's next refresh of a day's files would give."""
-    import gzip
-    import shutil
-
-    folder.mkdir(parents=True)
-    shutil.copy(BUNDLED_SAMPLE_DIR / "title.basics.tsv.gz", folder / "title.basics.tsv.gz")
-    with gzip.open(BUNDLED_SAMPLE_DIR / "title.ratings.tsv.gz", "rt", encoding="utf-8") as handle:
-        header, *rows = handle.read().splitlines()
-    changed = []
-    for i, row in enumerate(rows):
-        tconst, rating, votes = row.split("\t")
-        if i % 10 == 0:
-            rating = "3.0" if float(rating) >= 5 else "8.0"
-        changed.append("\t".join((tconst, rating, votes)))
-    with gzip.open(folder / "title.ratings.tsv.gz", "wt", encoding="utf-8", newline="") as handle:
-        handle.write("\n".join([header, *changed]) + "\n")
-    return folder
 
 
 def cli(env: dict, *args: str) -> subprocess.CompletedProcess:

@@ -86,7 +86,7 @@ def test_a_first_push_that_fails_leaves_no_version_behind(tmp_path: Path):
     candidate.write_text("tconst,primaryTitle\ntt0000001,Heat\n")
 
     with pytest.raises(DatasetPushError, match=r"current version stays \(none\)"):
-        repository.publish(candidate, MOVIES_CSV)
+        repository.stage(candidate, MOVIES_CSV)
 
     assert not repository.tracked_path(MOVIES_CSV).exists()
     assert not repository.tracked_path(MOVIES_CSV).with_name("filtered_movies_incremental.csv.dvc").exists()

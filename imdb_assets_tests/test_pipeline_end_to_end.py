@@ -8,6 +8,7 @@ import duckdb
 import pandas as pd
 
 from imdb_assets.cli import main
+from imdb_assets.resources.dataset_repository import pointer_md5
 from imdb_assets.settings import LocalPaths
 
 METRICS = {"roc_auc", "balanced_accuracy", "f1", "log_loss", "brier", "positive_rate"}
@@ -36,7 +37,7 @@ def test_run_materializes_every_asset_and_reports_json(home_copy: Path, capsys):
 
 
 def test_dataset_md5_is_stable_for_same_data(built_home: Path, home_copy: Path, capsys):
-    first = (LocalPaths(built_home).data_dir / "raw" / "filtered_movies_incremental.csv.dvc").read_text().split("md5: ")[1].split()[0]
+    first = pointer_md5(LocalPaths(built_home).data_dir / "raw" / "filtered_movies_incremental.csv.dvc")
     again = run_json(capsys, "--snapshot-date", "2026-11-01")
     assert again["assets"]["movies_dataset"]["data_version"] == first
 
@@ -54,7 +55,7 @@ def test_csv_and_lake_hold_validated_movies_only(built_home: Path):
     ]
     assert lake_files[0].read_bytes() == paths.movies_csv.read_bytes()
     # The DVC remote holds the pushed object under its md5.
-    md5 = (paths.data_dir / "raw" / "filtered_movies_incremental.csv.dvc").read_text().split("md5: ")[1].split()[0]
+    md5 = pointer_md5(paths.data_dir / "raw" / "filtered_movies_incremental.csv.dvc")
     assert (paths.dvc_remote / "files" / "md5" / md5[:2] / md5[2:]).read_bytes() == paths.movies_csv.read_bytes()
 
 

@@ -67,7 +67,7 @@ def test_dvc_pushes_to_gs_and_pulls_a_version_back_in_a_fresh_working_copy(gcs, 
     candidate.write_text("tconst,primaryTitle\ntt0000001,Heat\n")
 
     publisher = DatasetRepository(repo_dir=str(tmp_path / "pod-1" / "data"), remote_url=remote)
-    version = publisher.publish(candidate, relative_path)
+    version = publisher.stage(candidate, relative_path)
     assert version.remote_url == remote
     pushed = [b.name for b in storage.Client().list_blobs(BUCKET, prefix="dvc/")]
     assert pushed == [f"dvc/files/md5/{version.md5[:2]}/{version.md5[2:]}"]

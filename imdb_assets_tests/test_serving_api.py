@@ -66,11 +66,31 @@ def test_single_and_batch_predictions_equal_the_cli(client: httpx.Client, built_
             assert round(answer["probability"], 6) == pytest.approx(expected["probability"], abs=1e-12), movie
             assert answer["model_version"] == expected["model_version"]
             assert answer["threshold"] == expected["threshold"]
+            assert (answer["unknown_genres"], answer["suggestions"]) == (expected["unknown_genres"], expected["suggestions"])
         assert from_single == from_batch
     # The edge cases hold one genre the model never saw, reported back rather than failing.
     assert ["Space-Opera"] in [a["unknown_genres"] for a in batch_answers]
     # Both answers occur on the sample: a constant model would pass the equalities above.
     assert {a["label"] for a in batch_answers} == {0, 1}
+
+
+def test_unknown_genres_are_answered_with_suggestions(client: httpx.Client):
+    single = client.post("/predict", json={"title": "Heat", "genres": ["Crime", "Cmedy", "Space-Opera"]})
+    assert single.status_code == 200, single.text
+    answer = single.json()
+    assert answer["unknown_genres"] == ["Cmedy", "Space-Opera"]
+    assert answer["suggestions"] == {"Cmedy": ["Comedy"], "Space-Opera": []}
+    # The unknown genres change nothing: the answer is the one for the known genre alone.
+    known_only = client.post("/predict", json={"title": "Heat", "genres": ["Crime"]}).json()
+    assert known_only["suggestions"] == {} and known_only["probability"] == answer["probability"]
+    batch = client.post("/predict", json=[{"title": "Heat", "genres": ["Drame"]}, {"title": "Heat", "genres": ["Drama"]}]).json()
+    assert [a["suggestions"] for a in batch] == [{"Drame": ["Drama"]}, {}]
+
+
+def test_the_page_names_the_genre_an_unknown_one_may_mean(client: httpx.Client):
+    page = client.post("/", data={"title": "Heat", "genres": ["Crime", "Cmedy"]})
+    assert page.status_code == 200
+    assert "Ignored genres the model never saw: Cmedy (did you mean Comedy?)" in page.text
 
 
 BAD_REQUESTS = {
@@ -132,6 +152,8 @@ def test_docs_and_schema_are_served(client: httpx.Client):
     assert {"/predict", "/health", "/model"} <= set(schema["paths"])
     body_schema = schema["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body_schema["anyOf"][1]["maxItems"] == MAX_BATCH
+    answer_schema = schema["components"]["schemas"]["PredictionOut"]
+    assert "suggestions" in answer_schema["required"] and answer_schema["properties"]["suggestions"]["type"] == "object"
 
 
 def test_serving_app_imports_no_dagster(built_home: Path):

@@ -38,10 +38,11 @@ def assert_same_predictions(model: LoadedModel, served, rows) -> None:
         expected = predict(model, title, genres)
         assert answer.label == expected.label, title
         assert answer.probability == pytest.approx(expected.probability, abs=1e-12), title
-        assert (answer.model_version, answer.threshold, answer.unknown_genres) == (
+        assert (answer.model_version, answer.threshold, answer.unknown_genres, answer.suggestions) == (
             expected.model_version,
             expected.threshold,
             expected.unknown_genres,
+            expected.suggestions,
         )
 
 

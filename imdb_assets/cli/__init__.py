@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from imdb_assets.cli import dataset, model, predict, run, serve, synth
+from imdb_assets.errors import one_line
 
 COMMAND_MODULES = (run, predict, serve, model, dataset, synth)
 
@@ -23,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except (ValueError, RuntimeError, OSError) as exc:
-        # Errors from the pipeline are written to be read: one line, what and where.
-        message = " ".join(str(exc).split()) or type(exc).__name__
+        # Errors from the pipeline are written to be read: one line, what and where, never a whole input.
+        message = one_line(str(exc)) or type(exc).__name__
         print(f"imdb-assets {args.command}: error: {message}", file=sys.stderr)
         return 1

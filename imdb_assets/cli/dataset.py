@@ -6,7 +6,13 @@ import argparse
 import contextlib
 import json
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+
+from imdb_assets.cli.arguments import add_command
+
+# imdb_assets.dataset.layout.MOVIES_CSV_PATH, spelled out: that module brings DuckDB, pandas and Dagster,
+# seconds of imports for `dataset list`, which reads one small file (a test holds the two equal).
+MOVIES_CSV_PATH = "raw/filtered_movies_incremental.csv"
 
 
 def _repository():
@@ -15,10 +21,27 @@ def _repository():
     return resources_for_env()["dataset_repository"]
 
 
-def _cmd_list(args: argparse.Namespace) -> int:
-    from imdb_assets.dataset.assets import MOVIES_CSV_PATH
+def _repository_dir() -> Path:
+    """The `repo_dir` of the environment's dataset repository resource, without building the resources."""
+    from imdb_assets.settings import current_env, local_paths
 
-    records = _repository().versions(MOVIES_CSV_PATH)
+    if current_env() == "prod":
+        from imdb_assets.resources.prod_settings import load_prod_settings
+
+        return load_prod_settings().work_dir / "data"
+    return local_paths().data_dir
+
+
+def _registry():
+    """`DatasetRepository.registry(MOVIES_CSV_PATH)` of the environment's resources, read without Dagster."""
+    from imdb_assets.dataset.registry import VersionRegistry
+
+    tracked = _repository_dir().resolve() / MOVIES_CSV_PATH
+    return VersionRegistry(tracked.with_name(PurePosixPath(MOVIES_CSV_PATH).name + ".versions.jsonl"))
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    records = _registry().records()
     if args.json:
         print(json.dumps([{
             "md5": r.md5,
@@ -42,7 +65,6 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_checkout(args: argparse.Namespace) -> int:
-    from imdb_assets.dataset.assets import MOVIES_CSV_PATH
     from imdb_assets.dataset.registry import MD5_PATTERN
     from imdb_assets.resources.lake import file_md5
 
@@ -64,17 +86,49 @@ def _cmd_checkout(args: argparse.Namespace) -> int:
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    dataset = commands.add_parser("dataset", help="published dataset versions: list them, get any one back")
+    dataset = add_command(
+        commands,
+        "dataset",
+        help="published dataset versions: list them, get any one back",
+        description="""
+        The movies dataset (the CSV the model trains on) is versioned with DVC: every published
+        version is named by its md5 and kept in the DVC remote. List them, or write any one back to
+        a file, byte for byte. `imdb-assets run --dataset-version MD5` retrains on one.
+        """,
+        examples=["imdb-assets dataset list", "imdb-assets dataset checkout 3f2a9c --out movies.csv"],
+    )
     sub = dataset.add_subparsers(dest="dataset_command", required=True)
 
-    listing = sub.add_parser("list", help="every published version: md5, date, snapshot, rows")
-    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    listing = add_command(
+        sub,
+        "list",
+        help="every published version: md5, date, snapshot, rows",
+        description="""
+        Every published version of the movies dataset, oldest first: its md5, when it was published
+        (UTC), the newest snapshot it covers, its rows and size; the last one is the latest.
+        """,
+        examples=["imdb-assets dataset list", "imdb-assets dataset list --json"],
+    )
+    listing.add_argument(
+        "--json", action="store_true", help="print a JSON array (also snapshot_dates, remote_object and lake)"
+    )
     listing.set_defaults(handler=_cmd_list)
 
-    checkout = sub.add_parser(
-        "checkout", help="write the exact CSV of a version (from the DVC cache, else the remote), verified by md5"
+    checkout = add_command(
+        sub,
+        "checkout",
+        help="write the exact CSV of a version (from the DVC cache, else the remote), verified by md5",
+        description="""
+        Write the exact CSV of one published version, from the DVC cache or else fetched from the DVC
+        remote, and check its md5 before saying it is done. A version published elsewhere (not in
+        this registry) can be named by its full md5.
+        """,
+        examples=[
+            "imdb-assets dataset checkout 3f2a9c",
+            "imdb-assets dataset checkout 3f2a9c0d1e2b3a4f5c6d7e8f9a0b1c2d --out /tmp/movies.csv --json",
+        ],
     )
     checkout.add_argument("md5", help="md5 of the version, or a unique prefix of at least 6 hex digits")
     checkout.add_argument("--out", help="where to write it (default: ./filtered_movies_incremental.<md5>.csv)")
-    checkout.add_argument("--json", action="store_true", help="print one JSON object")
+    checkout.add_argument("--json", action="store_true", help="print one JSON object: md5, path, size_bytes")
     checkout.set_defaults(handler=_cmd_checkout)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from imdb_assets.cli.arguments import add_command
+
 
 def _store():
     from imdb_assets.model.store_for_env import model_store_for_env
@@ -154,26 +156,73 @@ def _cmd_promote(args: argparse.Namespace) -> int:
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    model = commands.add_parser("model", help="list, inspect and promote stored models")
+    model = add_command(
+        commands,
+        "model",
+        help="list, inspect and promote stored models",
+        description="""
+        The model store from the shell: every trained version with its metrics, one version in detail,
+        the audit log of champion decisions, and promoting a version by hand. The store is
+        $IMDB_ASSETS_HOME/models locally, IMDB_ASSETS_MODEL_STORE_URL with IMDB_ASSETS_ENV=prod.
+        """,
+        examples=["imdb-assets model list", "imdb-assets model show", "imdb-assets model history --json"],
+    )
     actions = model.add_subparsers(dest="model_command", required=True)
 
-    listing = actions.add_parser("list", help="every stored model version, the champion marked")
-    listing.add_argument("--json", action="store_true")
+    listing = add_command(
+        actions,
+        "list",
+        help="every stored model version, the champion marked",
+        description="""
+        Every stored model version, oldest first: when it was trained, on which dataset version, its
+        held-out ROC AUC and balanced accuracy, its decision threshold, and which one is the champion
+        (the one `imdb-assets predict` and `imdb-assets serve` answer with) and the latest.
+        """,
+        examples=["imdb-assets model list", "imdb-assets model list --json"],
+    )
+    listing.add_argument("--json", action="store_true", help="print one JSON object: the store, the champion, the models")
     listing.set_defaults(handler=_cmd_list)
 
-    show = actions.add_parser("show", help="one version's record, metrics beside baselines, files and decisions")
-    show.add_argument("version", nargs="?", help="default: the champion")
-    show.add_argument("--json", action="store_true")
+    show = add_command(
+        actions,
+        "show",
+        help="one version's record, metrics beside baselines, files and decisions",
+        description="""
+        One model version in detail: when and on what it was trained, the chosen candidate and
+        threshold, its test metrics beside the baselines', the champion decisions about it and the
+        files stored with it (plots, model card).
+        """,
+        examples=["imdb-assets model show", "imdb-assets model show 20261101T120000-1a2b3c4d --json"],
+    )
+    show.add_argument("version", nargs="?", help="the version to show (default: the champion)")
+    show.add_argument("--json", action="store_true", help="print one JSON object: the record, files and decisions")
     show.set_defaults(handler=_cmd_show)
 
-    history = actions.add_parser("history", help="the audit log of champion decisions")
-    history.add_argument("--json", action="store_true")
+    history = add_command(
+        actions,
+        "history",
+        help="the audit log of champion decisions",
+        description="""
+        The audit log, oldest first: every promotion, every challenger that did not beat the champion
+        and every manual promotion, with who decided it and why.
+        """,
+        examples=["imdb-assets model history", "imdb-assets model history --json"],
+    )
+    history.add_argument("--json", action="store_true", help="print one JSON object: the champion and the decisions")
     history.set_defaults(handler=_cmd_history)
 
-    promote = actions.add_parser(
-        "promote", help="make VERSION the champion by hand (skips the promotion rules; logged)"
+    promote = add_command(
+        actions,
+        "promote",
+        help="make VERSION the champion by hand (skips the promotion rules; logged)",
+        description="""
+        Make a stored version the champion by hand, e.g. to roll back. The promotion rules are not
+        applied; the decision goes to the audit log with your user name and the reason. A running
+        `imdb-assets serve` picks the new champion up within its poll interval.
+        """,
+        examples=['imdb-assets model promote 20261101T120000-1a2b3c4d --reason "roll back: new model overfits"'],
     )
-    promote.add_argument("version")
+    promote.add_argument("version", help="the version to promote (see `imdb-assets model list`)")
     promote.add_argument("--reason", default="", help="why, for the audit log")
-    promote.add_argument("--json", action="store_true")
+    promote.add_argument("--json", action="store_true", help="print the audit log entry as JSON")
     promote.set_defaults(handler=_cmd_promote)

@@ -1,4 +1,8 @@
-"""`imdb-assets predict`: will a viewer enjoy this movie?"""
+"""`imdb-assets predict`: will a viewer enjoy this movie?
+
+Kept light on purpose: the champion is scored straight from its file (`serving/file_model.py`), so
+an answer costs the import of numpy, not of scikit-learn, pandas or the asset graph.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,40 @@ import argparse
 import json
 import sys
 
+from imdb_assets.cli.arguments import add_command
+
+DESCRIPTION = """
+Answer "will a viewer enjoy this movie?" with the champion model (the one promoted by `imdb-assets
+run` or `imdb-assets model promote`) from a title and its IMDb genres.
+
+A genre the model never saw is an error naming the closest known genres, unless
+--allow-unknown-genres, which ignores it and says so on stderr.
+"""
+
+EXAMPLES = [
+    'imdb-assets predict --title "The Matrix" --genres Action,Sci-Fi',
+    "imdb-assets predict --title Heat --genres Crime,Drama --json",
+    'imdb-assets predict --title "Space Cats" --genres Comedy,Space-Opera --allow-unknown-genres',
+]
+
 
 def _cmd_predict(args: argparse.Namespace) -> int:
     from imdb_assets.model.store_for_env import model_store_for_env
-    from imdb_assets.serving.predictor import predict
+    from imdb_assets.serving.file_model import load_champion
+    from imdb_assets.serving.genre_suggestions import unknown_genres_message, with_suggestions
 
     # No version: the champion (the model promoted by the pipeline or `imdb-assets model promote`).
-    model = model_store_for_env().load()
-    prediction = predict(model, args.title, args.genres)
+    model = load_champion(model_store_for_env())
+    prediction = model.predict(args.title, args.genres)
+    if prediction.unknown_genres and not args.allow_unknown_genres:
+        raise ValueError(unknown_genres_message(prediction.suggestions, model.known_genres))
     answer = {
         "label": prediction.label,
         "probability": round(prediction.probability, 6),
         "threshold": prediction.threshold,
         "model_version": prediction.model_version,
+        "unknown_genres": prediction.unknown_genres,
+        "suggestions": prediction.suggestions,
     }
     if args.json:
         print(json.dumps(answer))
@@ -26,19 +51,35 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         # Most movies are rated >= 5, so the threshold sits high: show both numbers side by side.
         verdict, sign = ("will enjoy", ">=") if prediction.label else ("will not enjoy", "<")
         print(
-            f"{verdict} (probability of enjoying {prediction.probability:.1%} {sign} threshold {prediction.threshold:.1%}, "
-            f"model {prediction.model_version})"
+            f"{verdict} (probability of enjoying {prediction.probability:.1%} {sign} "
+            f"threshold {prediction.threshold:.1%}, model {prediction.model_version})"
         )
     if prediction.unknown_genres:
-        print(
-            f"note: genres unknown to the model were ignored: {', '.join(prediction.unknown_genres)}", file=sys.stderr
-        )
+        note = with_suggestions(prediction.suggestions)
+        print(f"note: genres unknown to the model were ignored: {note}", file=sys.stderr)
     return 0
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    predict = commands.add_parser("predict", help="will a viewer enjoy this movie? (uses the champion model)")
-    predict.add_argument("--title", required=True)
-    predict.add_argument("--genres", default="", help="comma-separated, e.g. Comedy,Drama")
-    predict.add_argument("--json", action="store_true")
+    predict = add_command(
+        commands,
+        "predict",
+        help="will a viewer enjoy this movie? (uses the champion model)",
+        description=DESCRIPTION,
+        examples=EXAMPLES,
+    )
+    predict.add_argument("--title", required=True, help="the movie's title, as IMDb writes it")
+    predict.add_argument(
+        "--genres", default="", help="its IMDb genres, comma-separated, e.g. Comedy,Drama (default: none)"
+    )
+    predict.add_argument(
+        "--allow-unknown-genres",
+        action="store_true",
+        help="ignore genres the model never saw (noted on stderr) instead of refusing them",
+    )
+    predict.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object: label, probability, threshold, model_version, unknown_genres, suggestions",
+    )
     predict.set_defaults(handler=_cmd_predict)

@@ -14,6 +14,7 @@ from imdb_assets.cli.arguments import snapshot_date, today
 def _cmd_run(args: argparse.Namespace) -> int:
     from dagster import BetaWarning
 
+    from imdb_assets.home_lock import home_lock
     from imdb_assets.instance import local_instance
     from imdb_assets.pipeline_run import run_pipeline
     from imdb_assets.settings import imdb_source, local_paths
@@ -22,7 +23,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.dataset_version and (args.source or args.snapshot_date):
         raise ValueError("--dataset-version re-uses a published dataset: it takes no --source or --snapshot-date")
     # Keep stdout for the summary (and clean JSON): progress, dbt's and Dagster's output go to stderr.
-    with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
+    with home_lock(paths.home, "run"), contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
         warnings.simplefilter("ignore", category=BetaWarning)
         summary = run_pipeline(
             None if args.dataset_version else (args.snapshot_date or today()),
@@ -30,6 +31,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             local_instance(paths.dagster_home),
             verbose=args.verbose,
             dataset_version=args.dataset_version,
+            report=lambda note: print(f"imdb-assets: {note}", file=sys.stderr),
         )
     if args.json:
         print(json.dumps(summary.as_dict(), indent=2, default=str))
@@ -56,14 +58,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
+    from imdb_assets.home_lock import home_lock
     from imdb_assets.ingest.load import ingest_snapshot
     from imdb_assets.partitions import check_snapshot_date
     from imdb_assets.resources.environments import resources_for_env
+    from imdb_assets.settings import local_paths
 
     # A future date would load but never be built (the sensor skips it): refuse it before any work.
     check_snapshot_date(args.snapshot_date)
     warehouse = resources_for_env()["warehouse"]
-    result = ingest_snapshot(args.source, args.snapshot_date, warehouse)
+    with home_lock(local_paths().home, "ingest"):
+        result = ingest_snapshot(args.source, args.snapshot_date, warehouse)
     if args.json:
         print(json.dumps({"snapshot_date": args.snapshot_date.isoformat(), "rows": result.rows_loaded}))
     else:

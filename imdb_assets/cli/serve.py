@@ -5,6 +5,22 @@ from __future__ import annotations
 import argparse
 import sys
 
+from imdb_assets.cli.arguments import add_command, command_texts
+
+DESCRIPTION = """
+Serve the champion model over HTTP under uvicorn: POST /predict (one movie or a batch), GET /model,
+GET /health, the API docs at /docs and a page at / to try it in a browser.
+
+A newly promoted champion is picked up while the server runs, without a restart; until there is one,
+/health and /predict answer 503.
+"""
+
+EXAMPLES = [
+    "imdb-assets serve",
+    "imdb-assets serve --port 8123 --host 0.0.0.0",
+    "imdb-assets serve --models-dir /srv/models --poll-seconds 10 --access-log",
+]
+
 
 def _positive_int(text: str) -> int:
     value = int(text)
@@ -39,7 +55,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="default: 8000")
+    parser.add_argument("--port", type=int, default=8000, help="TCP port to listen on (default: 8000)")
     parser.add_argument("--models-dir", help="model store folder (default: the environment's store, $IMDB_ASSETS_HOME/models locally)")
     parser.add_argument("--max-batch", type=_positive_int, default=1000, help="most movies in one POST /predict (default: 1000)")
     parser.add_argument("--poll-seconds", type=_positive_float, default=2.0, help="how often to look for a new champion (default: 2)")
@@ -48,11 +64,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    add_arguments(commands.add_parser("serve", help="serve the champion model over HTTP: API, /docs and a page at /"))
+    help = "serve the champion model over HTTP: API, /docs and a page at /"
+    add_arguments(add_command(commands, "serve", help=help, description=DESCRIPTION, examples=EXAMPLES))
 
 
 if __name__ == "__main__":  # `python -m imdb_assets.cli.serve ...`: the same command without the CLI package
-    parser = argparse.ArgumentParser(prog="imdb-assets serve")
+    parser = argparse.ArgumentParser(prog="imdb-assets serve", **command_texts(DESCRIPTION, EXAMPLES))
     add_arguments(parser)
     parsed = parser.parse_args()
     sys.exit(parsed.handler(parsed))

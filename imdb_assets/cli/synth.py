@@ -18,11 +18,23 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
-from imdb_assets.cli.arguments import snapshot_date
+from imdb_assets.cli.arguments import add_command, command_texts, snapshot_date
 
 MANIFEST_FILE = "synth.json"
 DEFAULT_TITLES = 8000
 DEFAULT_CHANGE_RATE = 0.01
+
+DESCRIPTION = """
+Write a synthetic IMDb snapshot (title.basics.tsv.gz, title.ratings.tsv.gz, in IMDb's format) into a
+folder, or the next day's snapshot of an existing one (--from-snapshot), plus synth.json recording how
+it was made. Load it with `imdb-assets run --source DIR --snapshot-date DAY`.
+"""
+
+EXAMPLES = [
+    "imdb-assets synth --out /tmp/snap --titles 20000 --snapshot-date 2026-11-01",
+    "imdb-assets synth --out /tmp/snap2 --from-snapshot /tmp/snap --change-rate 0.02",
+    "imdb-assets run --source /tmp/snap --snapshot-date 2026-11-01",
+]
 
 
 def _positive_int(text: str) -> int:
@@ -154,23 +166,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    add_arguments(
-        commands.add_parser(
-            "synth",
-            help="write a synthetic IMDb snapshot in IMDb's file format (or the next day of one)",
-            description="Write a synthetic IMDb snapshot (title.basics.tsv.gz, title.ratings.tsv.gz) into a folder, "
-            "or the next day's snapshot of an existing one (--from-snapshot).",
-        )
-    )
+    help = "write a synthetic IMDb snapshot in IMDb's file format (or the next day of one)"
+    add_arguments(add_command(commands, "synth", help=help, description=DESCRIPTION, examples=EXAMPLES))
 
 
 def main(argv: list[str] | None = None, prog: str = "imdb-assets synth") -> int:
     """The command on its own (for `python -m imdb_assets.synth` and before the CLI package lists it)."""
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description="Write a synthetic IMDb snapshot (title.basics.tsv.gz, title.ratings.tsv.gz) into a folder, "
-        "or the next day's snapshot of an existing one (--from-snapshot).",
-    )
+    parser = argparse.ArgumentParser(prog=prog, **command_texts(DESCRIPTION, EXAMPLES))
     add_arguments(parser)
     args = parser.parse_args(argv)
     try:

@@ -1,7 +1,6 @@
 """The validated CSV (a candidate until its checks pass) and the published, DVC-versioned dataset."""
 
 
-import tempfile
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,6 +30,8 @@ from imdb_assets.dataset.profile import profile_movies
 from imdb_assets.dataset.registry import VersionRecord
 from imdb_assets.dataset.validate import validate_movies, write_csv_atomically
 from imdb_assets.errors import DataError, NotReadyError
+from imdb_assets.fault_injection import crash_point
+from imdb_assets.scratch import scratch_dir
 from imdb_assets.resources.dataset_repository import DatasetRepository, DatasetVersion
 from imdb_assets.resources.lake import DataLake, file_md5
 from imdb_assets.resources.warehouse import FILTERED_MOVIES_TABLE, Warehouse
@@ -128,11 +129,17 @@ def movies_dataset(
     dataset_repository: DatasetRepository,
     lake: DataLake,
 ) -> Output[DatasetVersion]:
-    """The checked CSV published as a dataset version: `dvc add` + `dvc push` (DVC's md5 is the data
-    version), an immutable copy in the data lake (CSV and Parquet under
-    `raw/filtered_movies_incremental/snapshot_date=…/dataset_md5=…/`), and a line in the version
-    registry with rows, snapshot dates and the source files' checksums. A push that fails leaves the
-    previous version current and publishes nothing. With `version` set, re-selects a published version."""
+    """The checked CSV published as a dataset version, complete before one atomic switch: its bytes in
+    the DVC cache and on the remote (`dvc add` + `dvc push` of the version's pointer; DVC's md5 is the
+    data version), an immutable copy in the data lake (CSV and Parquet under
+    `raw/filtered_movies_incremental/snapshot_date=…/dataset_md5=…/`), then the switch: a line in the
+    version registry (rows, snapshot dates, the source files' checksums). The working copy
+    (`data/raw/filtered_movies_incremental.csv` and its `.dvc`) follows the registry, and a publish cut
+    short (kill, full disk) is repaired to the published version at the next start. A push that fails
+    publishes nothing. With `version` set, re-selects a published version."""
+    repaired = dataset_repository.repair_working_copy(MOVIES_CSV_PATH)
+    if repaired:
+        context.log.warning(repaired)
     if config.version:
         record = dataset_repository.registry(MOVIES_CSV_PATH).find(config.version)
         if not dataset_repository.is_on_remote(record.md5, MOVIES_CSV_PATH):
@@ -145,16 +152,8 @@ def movies_dataset(
         raise NotReadyError(f"{candidate}: no candidate CSV (materialize movies_csv first)")
     require_passed_checks(context.instance, file_md5(candidate))
     movies = read_movies_csv(candidate)
-    version = dataset_repository.publish(candidate, MOVIES_CSV_PATH)
+    version = dataset_repository.stage(candidate, MOVIES_CSV_PATH)
     dates = snapshot_dates(movies)
-    lake_uris = {"csv": lake.put_file(candidate, lake_key(dates[-1], version.md5, "csv"))}
-    parquet_key = lake_key(dates[-1], version.md5, "parquet")
-    if not lake.exists(parquet_key):  # derived from the same CSV bytes: an existing copy is the same data
-        with tempfile.TemporaryDirectory(prefix="imdb-lake-") as tmp:
-            parquet = Path(tmp) / f"{FILTERED_MOVIES_TABLE}.parquet"
-            movies.to_parquet(parquet, index=False)
-            lake.put_file(parquet, parquet_key)
-    lake_uris["parquet"] = lake.uri(parquet_key)
     record = VersionRecord(
         md5=version.md5,
         path=MOVIES_CSV_PATH,
@@ -164,16 +163,30 @@ def movies_dataset(
         published_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         remote_url=version.remote_url,
         remote_object=dataset_repository.remote_object(version.md5),
-        lake=lake_uris,
+        lake=_copy_to_lake(lake, candidate, movies, dates[-1], version.md5),
         source_files=source_files_of(context.instance, dates),
         profile=profile_movies(movies, rating_threshold()).to_dict(),
     )
-    if not dataset_repository.record_version(MOVIES_CSV_PATH, record):
+    crash_point("dataset.lake_written")
+    if not dataset_repository.commit(MOVIES_CSV_PATH, record):
         # The same data again: the registry keeps its first publication; report that date with where the
         # bytes are now.
         record = replace(record, published_at=dataset_repository.registry(MOVIES_CSV_PATH).latest().published_at)
     context.log.info(f"dataset version {record.md5} pushed to {record.remote_object}")
     return _output(record, reused=False)
+
+
+def _copy_to_lake(lake: DataLake, candidate: Path, movies: pd.DataFrame, snapshot_date: str, md5: str) -> dict[str, str]:
+    """The lake's immutable CSV and Parquet copies of version `md5` (an existing copy is the same data)."""
+    uris = {"csv": lake.put_file(candidate, lake_key(snapshot_date, md5, "csv"))}
+    parquet_key = lake_key(snapshot_date, md5, "parquet")
+    if not lake.exists(parquet_key):  # derived from the same CSV bytes
+        with scratch_dir("imdb-lake-") as tmp:
+            parquet = Path(tmp) / f"{FILTERED_MOVIES_TABLE}.parquet"
+            movies.to_parquet(parquet, index=False)
+            lake.put_file(parquet, parquet_key)
+    uris["parquet"] = lake.uri(parquet_key)
+    return uris
 
 
 def _output(record: VersionRecord, reused: bool) -> Output[DatasetVersion]:

@@ -7,13 +7,13 @@ gives the same data version, and nothing downstream turns stale.
 
 import hashlib
 import json
-import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
 from dagster import Config, DataVersion, MetadataValue, Output, asset
 
+from imdb_assets.scratch import scratch_dir
 from imdb_assets.code_versions import FEATURES_SOURCES, source_code_version
 from imdb_assets.contracts.features import MovieFeatures
 from imdb_assets.contracts.movies import read_movies_csv
@@ -55,7 +55,7 @@ def movie_features(
     """Cleaned title, genre list, label (`averageRating >= rating_threshold`) and a train/test split by a
     hash of tconst, from the exact dataset version DVC recorded."""
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="imdb-dataset-") as tmp:
+    with scratch_dir("imdb-dataset-") as tmp:
         # The exact bytes of the version `movies_dataset` selected (from the DVC cache, or the remote),
         # never "whatever CSV is on disk": a retrain on an old version sees exactly that version.
         csv_path = dataset_repository.materialize_version(

@@ -19,6 +19,7 @@ from dagster import (
 from imdb_assets.code_versions import RAW_TABLES_SOURCES, source_code_version
 from imdb_assets.contracts.raw_imdb import RAW_FILES
 from imdb_assets.contracts.sql_checks import column_types
+from imdb_assets.fault_injection import crash_point
 from imdb_assets.ingest.load import ingest_snapshot
 from imdb_assets.partitions import snapshot_partitions
 from imdb_assets.resources.imdb_source import ImdbSource
@@ -72,7 +73,8 @@ def raw_imdb_tables(context: AssetExecutionContext, imdb_source: ImdbSource, war
     the snapshot date is replaced in both raw tables in one transaction (reloading a date replaces it).
     Metadata: rows loaded, the source file and its sha256, and the seconds spent reading, checking, loading."""
     snapshot_date = date.fromisoformat(context.partition_key)
-    result = ingest_snapshot(imdb_source.location, snapshot_date, warehouse)
+    result = ingest_snapshot(imdb_source.location, snapshot_date, warehouse, imdb_source.download_dir())
+    crash_point("ingest.loaded")
     for file_name, checked in result.files.items():
         yield MaterializeResult(
             asset_key=raw_asset_key(file_name),

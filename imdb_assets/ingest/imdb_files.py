@@ -7,12 +7,8 @@ machine. The checked snapshot stays in memory, in one DuckDB connection, from wh
 
 from __future__ import annotations
 
-import hashlib
-import shutil
-import tempfile
 import time
 import urllib.parse
-import urllib.request
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +20,7 @@ from imdb_assets.contracts.raw_imdb import RAW_FILES
 from imdb_assets.contracts.sql_checks import sql_literal, typed_select
 from imdb_assets.errors import DataError
 from imdb_assets.ingest.contract_scan import check_contract
+from imdb_assets.ingest.download import download, sha256_of
 from imdb_assets.ingest.tsv_reader import check_header, load_tsv
 
 
@@ -58,38 +55,20 @@ def is_url(source: str) -> bool:
 def fetch_snapshot(source: str, download_dir: Path) -> dict[str, tuple[Path, str]]:
     """Local paths of the IMDb files in `source` (a folder or a base URL), keyed by file name.
 
-    URLs are downloaded to `download_dir` under a temporary name and renamed when complete, so an
-    interrupted download never looks like a finished file.
+    URLs are fetched into the download cache `download_dir` (see `download.py`): bounded in time, retried
+    and resumed, and not fetched again while the server says the cached copy is current.
     """
     found: dict[str, tuple[Path, str]] = {}
     for file_name in RAW_FILES:
         if is_url(source):
             uri = urllib.parse.urljoin(source.rstrip("/") + "/", file_name)
-            download_dir.mkdir(parents=True, exist_ok=True)
-            target = download_dir / file_name
-            with tempfile.NamedTemporaryFile(dir=download_dir, prefix=f".{file_name}.", delete=False) as tmp:
-                try:
-                    with urllib.request.urlopen(uri, timeout=60) as response:
-                        shutil.copyfileobj(response, tmp, length=1 << 20)
-                except OSError as exc:
-                    Path(tmp.name).unlink(missing_ok=True)
-                    raise DataError(f"{uri}: download failed: {exc}") from exc
-            Path(tmp.name).replace(target)
-            found[file_name] = (target, uri)
+            found[file_name] = (download(uri, download_dir).path, uri)
         else:
             path = Path(source).expanduser().resolve() / file_name
             if not path.is_file():
                 raise DataError(f"{path}: file not found in source {source}")
             found[file_name] = (path, str(path))
     return found
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class CheckedSnapshot:
@@ -120,10 +99,11 @@ def _checked_table(file_name: str) -> str:
     return "checked_" + file_name.removesuffix(".tsv.gz").replace(".", "_")
 
 
-def check_snapshot(source: str, work_dir: Path) -> CheckedSnapshot:
-    """Fetch both IMDb files of a snapshot, read them and check them against their contracts; raise
-    DataError naming the first problem found (basics before ratings, as RAW_FILES lists them)."""
-    fetched = fetch_snapshot(source, work_dir / "download")
+def check_snapshot(source: str, download_cache: Path) -> CheckedSnapshot:
+    """Fetch both IMDb files of a snapshot (a URL's into `download_cache`), read them and check them against
+    their contracts; raise DataError naming the first problem found (basics before ratings, as RAW_FILES
+    lists them)."""
+    fetched = fetch_snapshot(source, download_cache)
     con = duckdb.connect()
     try:
         con.execute("SET enable_progress_bar = false")  # stdout belongs to the CLI's output
@@ -157,12 +137,13 @@ def _check_file(con: duckdb.DuckDBPyConnection, fetched: tuple[Path, str], model
     return CheckedFile(name, table, rows, digest.result(), uri, round(read_done - started, 3), round(checked - read_done, 3))
 
 
-def stage_snapshot(source: str, work_dir: Path) -> dict[str, StagedFile]:
-    """Check a snapshot (as `check_snapshot`), then write each file as typed Parquet under `work_dir`."""
+def stage_snapshot(source: str, work_dir: Path, download_cache: Path | None = None) -> dict[str, StagedFile]:
+    """Check a snapshot (as `check_snapshot`), then write each file as typed Parquet under `work_dir`.
+    Without a `download_cache`, a URL's files are downloaded under `work_dir`."""
     out_dir = work_dir / "staged"
     out_dir.mkdir(parents=True, exist_ok=True)
     staged: dict[str, StagedFile] = {}
-    with check_snapshot(source, work_dir) as snapshot:
+    with check_snapshot(source, download_cache or work_dir / "download") as snapshot:
         for name, checked in snapshot.files.items():
             parquet_path = out_dir / (name.removesuffix(".tsv.gz") + ".parquet")
             snapshot.write_parquet(name, parquet_path)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from imdb_assets import settings
 from imdb_assets.ingest.imdb_files import CheckedFile, check_snapshot
 from imdb_assets.resources.warehouse import Warehouse
 
@@ -20,9 +20,11 @@ class IngestResult:
     load_seconds: float  # the warehouse load of both files, in one transaction
 
 
-def ingest_snapshot(source: str, snapshot_date: date, warehouse: Warehouse) -> IngestResult:
-    """Check both files fully before touching the warehouse, then load them in one transaction."""
-    with tempfile.TemporaryDirectory(prefix="imdb-ingest-") as work_dir, check_snapshot(source, Path(work_dir)) as snapshot:
+def ingest_snapshot(source: str, snapshot_date: date, warehouse: Warehouse, download_cache: Path | None = None) -> IngestResult:
+    """Check both files fully before touching the warehouse, then load them in one transaction. A URL's
+    files are kept in `download_cache` (default: the home's downloads folder) for the next ingest."""
+    cache = download_cache or settings.local_paths().downloads
+    with check_snapshot(source, cache) as snapshot:
         started = time.perf_counter()
         rows = warehouse.replace_snapshot_from(
             snapshot_date,

@@ -40,6 +40,7 @@ from dagster import (
 from pydantic import Field
 
 from imdb_assets.code_versions import MODEL_SOURCES, source_code_version
+from imdb_assets.fault_injection import crash_point
 from imdb_assets.model import serialization
 from imdb_assets.model.candidates import FAMILY_ORDER
 from imdb_assets.model.card import (
@@ -258,6 +259,7 @@ def _save_challenger(
 ) -> SavedModel:
     """The challenger in the store: a new version, or the stored version holding exactly this model."""
     saved = store.store_model(trained.pipeline, record, files=plots)
+    crash_point("model.saved")
     if saved.reused:
         # An identical retrain (same dataset, code, config and seed) trains the same model byte for byte.
         context.log.info(
@@ -353,6 +355,7 @@ def enjoyment_model(
 
     baseline_metrics = {name: result.metrics for name, result in trained.baselines.items()}
     outcome = promote_if_better(store, version, trained.metrics, baseline_metrics, test, policy)
+    crash_point("model.decided")
     context.log.info(outcome.decision.reason)
     card, card_location = _card_of(context, store, saved, record, outcome.decision.reason)
     file_locations = {name: store.file_location(version, name) for name in plots}

@@ -32,8 +32,7 @@ from imdb_assets.model.pipeline import (
     genre_tokens,
 )
 
-FORMAT = "imdb-assets-linear-text-model/1"
-ARTIFACT_NAME = "model.zip"
+from imdb_assets.model.artifact_format import ARTIFACT_NAME, FORMAT  # noqa: E402,F401  (re-exported)
 TOKENIZERS = {"genre_tokens": genre_tokens, "genre_pair_tokens": genre_pair_tokens}
 # Vectorizer settings that change what a fitted vectorizer outputs; all plain JSON values.
 _SAVED_PARAMS = (

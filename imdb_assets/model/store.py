@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from imdb_assets.errors import NotReadyError
-from imdb_assets.model import serialization
+from imdb_assets.model.artifact_format import ARTIFACT_NAME, FORMAT
 
 RECORD_FILE = "model.json"
 CHAMPION_POINTER = "champion"
@@ -97,7 +97,7 @@ def default_actor() -> str:
 
 def _check_file_names(files: dict[str, bytes]) -> None:
     for name in files:
-        if not _FILE_NAME_PATTERN.match(name) or name in (RECORD_FILE, serialization.ARTIFACT_NAME):
+        if not _FILE_NAME_PATTERN.match(name) or name in (RECORD_FILE, ARTIFACT_NAME):
             raise ValueError(f"cannot store a file named {name!r} with a model")
 
 
@@ -159,6 +159,8 @@ class ModelStore(ABC):
         `champion`: promotion is a separate, audited decision (`set_champion`). When an intact version
         already holds exactly these artifact bytes, that version is returned as it is: its record, files
         and both pointers are left untouched."""
+        from imdb_assets.model import serialization  # scikit-learn, only when a model is written
+
         artifact = serialization.dumps(pipeline)
         _check_file_names(files or {})
         existing = self.version_with_artifact(artifact)
@@ -180,9 +182,9 @@ class ModelStore(ABC):
         (a damaged copy never stands in for a fresh save)."""
         try:
             record = self.record(version)
-            if record.get("format") != serialization.FORMAT or record.get("sha256") != digest:
+            if record.get("format") != FORMAT or record.get("sha256") != digest:
                 return False
-            return self._read_bytes(f"{version}/{record.get('artifact', serialization.ARTIFACT_NAME)}") == artifact
+            return self._read_bytes(f"{version}/{record.get('artifact', ARTIFACT_NAME)}") == artifact
         except (FileNotFoundError, NotReadyError, ModelArtifactError):
             return False
 
@@ -190,7 +192,7 @@ class ModelStore(ABC):
         digest = sha256_hex(artifact)
         saved_at = _now()
         version = f"{saved_at:%Y%m%dT%H%M%S%f}-{digest[:8]}"
-        self._write_bytes(f"{version}/{serialization.ARTIFACT_NAME}", artifact)
+        self._write_bytes(f"{version}/{ARTIFACT_NAME}", artifact)
         for name, data in files.items():
             self._write_bytes(f"{version}/{name}", data)
         full_record = {
@@ -198,8 +200,8 @@ class ModelStore(ABC):
             "version": version,
             "trained_at": record.get("trained_at", saved_at.isoformat()),
             "saved_at": saved_at.isoformat(),
-            "artifact": serialization.ARTIFACT_NAME,
-            "format": serialization.FORMAT,
+            "artifact": ARTIFACT_NAME,
+            "format": FORMAT,
             "sha256": digest,
             "files": sorted(files),
         }
@@ -237,7 +239,7 @@ class ModelStore(ABC):
         """Add a file to an existing version (e.g. the model card, written once the promotion is decided);
         the artifact and the record can never be replaced this way. Returns its location."""
         version = self.check_version(version)
-        if not _FILE_NAME_PATTERN.match(name) or name in (RECORD_FILE, serialization.ARTIFACT_NAME):
+        if not _FILE_NAME_PATTERN.match(name) or name in (RECORD_FILE, ARTIFACT_NAME):
             raise ValueError(f"cannot attach a file named {name!r} to model {version}")
         if not self._exists(f"{version}/{RECORD_FILE}"):
             raise NotReadyError(f"model version {version} not found in {self.location()}")
@@ -269,6 +271,8 @@ class ModelStore(ABC):
     # ---- loading -----------------------------------------------------------------------------------
     def load(self, version: str | None = None) -> LoadedModel:
         """The given version, or the champion; its checksum verified before it is read."""
+        from imdb_assets.model import serialization  # scikit-learn, only when a model is rebuilt
+
         if version is None:
             version = self.champion_version()
             if version is None:
@@ -280,10 +284,10 @@ class ModelStore(ABC):
                 )
                 raise NotReadyError(f"no trained model is champion in {self.location()}: {hint}")
         record = self.record(version)
-        if record.get("format") != serialization.FORMAT:
+        if record.get("format") != FORMAT:
             raise ModelArtifactError(
                 f"model {version} was saved in format {record.get('format') or 'joblib (pickle)'!r}, which this version does not load "
-                f"(only {serialization.FORMAT}); retrain it with `imdb-assets run`"
+                f"(only {FORMAT}); retrain it with `imdb-assets run`"
             )
         key = f"{version}/{record['artifact']}"
         try:

@@ -22,6 +22,7 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from imdb_assets.dataset.registry import MD5_PATTERN, VersionRecord, VersionRegistry
+from imdb_assets.fault_injection import crash_point
 from imdb_assets.resources.lake import file_md5
 
 STAGING_DIR = ".staging"  # candidate files waiting for their checks; ignored by DVC
@@ -56,6 +57,10 @@ class DatasetPushError(RuntimeError):
     """The DVC remote could not take the data; nothing is reported as pushed."""
 
 
+class NotPublishedError(RuntimeError):
+    """A version was to be published that is not staged (its bytes are not in the cache)."""
+
+
 def _quiet_dvc_env(repo_dir: Path) -> None:
     # DVC otherwise writes a site cache to /var/tmp/dvc and sends analytics.
     os.environ.setdefault("DVC_NO_ANALYTICS", "1")
@@ -88,6 +93,16 @@ def _atomic_copy(source: Path, target: Path, expected_md5: str | None = None) ->
     finally:
         Path(tmp_name).unlink(missing_ok=True)
     return target
+
+
+def _remove_empty_folders(folder: Path, stop: Path) -> None:
+    """Remove `folder` and its parents below `stop` while they are empty (what a failed stage made)."""
+    while folder != stop and stop in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
 
 
 def _pointer_text(md5: str, file_name: str, size: int | None) -> str:
@@ -176,56 +191,103 @@ class DatasetRepository(ConfigurableResource):
             finally:
                 repo.close()
 
-    def publish(self, candidate: Path, relative_path: str) -> DatasetVersion:
-        """Make `candidate` the current version of `relative_path`: `dvc add`, `dvc push`, and a pointer
-        file for the version. Only returns once the remote holds the bytes.
-
-        If anything fails (a missing or unwritable remote, most often), the working copy and its `.dvc`
-        file are put back as they were, so they never point at a version the remote does not have;
-        DatasetPushError says why. Publishing the same bytes again is a no-op for DVC and the remote."""
+    # ---- publishing: stage (cache + remote), then one switch (the registry line) -----------------
+    def stage(self, candidate: Path, relative_path: str) -> DatasetVersion:
+        """Put `candidate`'s bytes in the DVC cache and on the remote under the version's own pointer
+        (`versions/<stem>/<md5>.csv.dvc`, `dvc add` + `dvc push`), without touching the published
+        working copy. Only returns once the remote holds the bytes; nothing is published yet
+        (`commit` does that). A failure leaves no pointer to the version behind; DatasetPushError
+        says why. Staging the same bytes again is a no-op for DVC and the remote."""
         from dvc.exceptions import DvcException
 
-        tracked = self.tracked_path(relative_path)
-        dvc_file = tracked.with_name(tracked.name + ".dvc")
-        previous_pointer = dvc_file.read_bytes() if dvc_file.exists() else None
-        previous_md5 = pointer_md5(dvc_file)
-        _atomic_copy(Path(candidate), tracked)
+        md5 = file_md5(Path(candidate))
+        pointer = self.version_pointer(relative_path, md5)
+        had_pointer = pointer.exists()
+        staged = pointer.with_name(pointer.name.removesuffix(".dvc"))
+        current = self.published_md5(relative_path) or "(none)"
+        _atomic_copy(Path(candidate), staged, expected_md5=md5)
         try:
             with self._repo() as repo:
-                md5 = repo.add(str(tracked))[0].outs[0].hash_info.value
+                added = repo.add(str(staged))[0].outs[0].hash_info.value
+                if added != md5:
+                    raise DatasetPushError(f"dvc add of {relative_path} recorded md5 {added}, the file's is {md5}")
+                crash_point("dataset.cached")
                 try:
-                    repo.push(targets=[str(tracked)], remote=self.remote_name)
+                    repo.push(targets=[str(pointer)], remote=self.remote_name)
                 except (DvcException, OSError) as exc:
                     reason = " ".join(str(exc).split()) or type(exc).__name__
                     raise DatasetPushError(
                         f"dvc push of {relative_path} (md5 {md5}) to remote {self.remote_url} failed: {reason}; "
-                        f"nothing was published, the current version stays {previous_md5 or '(none)'}"
+                        f"nothing was published, the current version stays {current}"
                     ) from exc
-                if not self._on_remote(repo, str(tracked)):
+                if not self._on_remote(repo, str(pointer)):
                     raise DatasetPushError(
                         f"dvc push of {relative_path} (md5 {md5}) reported success but {self.remote_object(md5)} "
                         "is not on the remote; nothing was published"
                     )
+                crash_point("dataset.pushed")
         except BaseException:
-            self._restore(tracked, dvc_file, previous_pointer, previous_md5)
+            if not had_pointer:
+                pointer.unlink(missing_ok=True)
             raise
-        size = tracked.stat().st_size
-        _atomic_write_bytes(self.version_pointer(relative_path, md5), _pointer_text(md5, f"{md5}{tracked.suffix}", size).encode())
+        finally:
+            staged.unlink(missing_ok=True)  # the cache holds the bytes; the pointer names them
+            if not pointer.exists():
+                _remove_empty_folders(pointer.parent, stop=Path(self.repo_dir).resolve())
+        size = Path(candidate).stat().st_size
         return DatasetVersion(md5=md5, path=relative_path, size=size, remote_url=self.remote_url)
+
+    def commit(self, relative_path: str, record: VersionRecord) -> bool:
+        """Publish a staged version: its registry line is the one atomic switch (a version is published
+        exactly when the registry's latest line names it); the working copy then follows it. Returns
+        whether a line was added (not when the same data is already the latest version)."""
+        if not self.cache_path(record.md5).exists():
+            raise NotPublishedError(f"dataset version {record.md5} is not staged in the DVC cache; nothing was published")
+        appended = self.registry(relative_path).append(record)
+        crash_point("dataset.registered")
+        self.check_out(relative_path, record.md5, record.size)
+        return appended
+
+    def published_md5(self, relative_path: str) -> str | None:
+        latest = self.registry(relative_path).latest()
+        return latest.md5 if latest else None
+
+    def check_out(self, relative_path: str, md5: str, size: int | None = None) -> None:
+        """The working copy (`data/raw/...csv` and its `.dvc`) of version `md5`, from the cache (or the
+        remote), each file replaced atomically."""
+        tracked = self.tracked_path(relative_path)
+        if not (tracked.exists() and file_md5(tracked) == md5):
+            self.materialize_version(md5, tracked, relative_path)
+        crash_point("dataset.checked_out_csv")
+        dvc_file = tracked.with_name(tracked.name + ".dvc")
+        if pointer_md5(dvc_file) != md5:
+            _atomic_write_bytes(dvc_file, _pointer_text(md5, tracked.name, size if size is not None else tracked.stat().st_size).encode())
+
+    def repair_working_copy(self, relative_path: str) -> str | None:
+        """Make the working copy show the published version again after an interrupted publish (a
+        kill or a full disk between staging and the switch, or during the checkout after it). Returns
+        one line saying what was repaired, or None when it already matched."""
+        tracked = self.tracked_path(relative_path)
+        dvc_file = tracked.with_name(tracked.name + ".dvc")
+        published = self.registry(relative_path).latest()
+        found_pointer = pointer_md5(dvc_file)
+        found_csv = file_md5(tracked) if tracked.exists() else None
+        if published is None:
+            if found_pointer is None and found_csv is None:
+                return None
+            dvc_file.unlink(missing_ok=True)
+            tracked.unlink(missing_ok=True)
+            return f"removed {relative_path} (md5 {found_csv or found_pointer}): no version was ever published"
+        if found_pointer == published.md5 and found_csv == published.md5:
+            return None
+        self.check_out(relative_path, published.md5, published.size)
+        found = found_csv if found_csv != published.md5 else found_pointer
+        return f"restored {relative_path} to the published version {published.md5} (found {found or 'nothing'}: a publish that did not finish)"
 
     def _on_remote(self, repo, target: str) -> bool:
         # `dvc status --cloud`: "new" = only in the cache, "missing" = nowhere; absent or "deleted" = on the remote.
         status = repo.status(targets=[target], cloud=True, remote=self.remote_name)
         return all(state not in ("new", "missing") for state in status.values())
-
-    def _restore(self, tracked: Path, dvc_file: Path, previous_pointer: bytes | None, previous_md5: str | None) -> None:
-        if previous_pointer is None:
-            dvc_file.unlink(missing_ok=True)
-            tracked.unlink(missing_ok=True)
-            return
-        _atomic_write_bytes(dvc_file, previous_pointer)
-        if previous_md5 and self.cache_path(previous_md5).exists():
-            _atomic_copy(self.cache_path(previous_md5), tracked, expected_md5=previous_md5)
 
     def is_on_remote(self, md5: str, relative_path: str) -> bool:
         """Whether the remote holds version `md5` (asks the remote, not the local cache)."""

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from dagster import ConfigurableResource
 from imdb_assets.contracts.movies import FilteredMovies
 from imdb_assets.contracts.raw_imdb import RAW_FILES
 from imdb_assets.contracts.sql_checks import column_types, contract_select, quote_ident, sql_literal
+from imdb_assets.scratch import scratch_dir
 
 RAW_SCHEMA = "raw"
 FILTERED_MOVIES_TABLE = "filtered_movies_incremental"
@@ -62,7 +62,7 @@ class Warehouse(ConfigurableResource):
         """`replace_snapshot` from SELECT queries over a DuckDB connection holding the checked rows in
         the contracts' types. This default writes them to Parquet first, for warehouses that load files;
         a DuckDB warehouse inserts them directly."""
-        with tempfile.TemporaryDirectory(prefix="imdb-parquet-") as folder:
+        with scratch_dir("imdb-parquet-") as folder:
             parquet_by_file: dict[str, Path] = {}
             for file_name, query in query_by_file.items():
                 parquet_by_file[file_name] = Path(folder) / f"{raw_table_name(file_name)}.parquet"

@@ -14,6 +14,7 @@ from functools import lru_cache
 from imdb_assets.features.text import normalise_title, split_genres
 from imdb_assets.model.store import LoadedModel
 from imdb_assets.serving.fast_scorer import Scorer, compile_scorer, pipeline_scorer
+from imdb_assets.serving.genre_suggestions import close_genres
 from imdb_assets.serving.predictor import InvalidInputError, Prediction
 
 TITLE_COLUMN = "title_clean"
@@ -76,11 +77,17 @@ def _score_rows(model: ServingModel, rows: Iterable[tuple[str, Sequence[str] | s
     return probabilities, [[g for g in genres if known and g not in known] for genres in genre_lists]
 
 
+def _suggestions(model: ServingModel, unknown: list[str]) -> dict[str, list[str]]:
+    """Per unknown genre, the known genres it may mean (cached per genre: the same typos come back)."""
+    return {genre: list(close_genres(genre, model.known_genres)) for genre in unknown}
+
+
 def predict_batch(model: ServingModel, rows: Iterable[tuple[str, Sequence[str] | str]]) -> list[Prediction]:
     """Predictions for (title, genres) rows, in order: row by row what `predictor.predict` answers."""
     probabilities, unknown = _score_rows(model, rows)
     return [
-        Prediction(int(p >= model.threshold), p, model.version, model.threshold, u) for p, u in zip(probabilities, unknown)
+        Prediction(int(p >= model.threshold), p, model.version, model.threshold, u, _suggestions(model, u) if u else {})
+        for p, u in zip(probabilities, unknown)
     ]
 
 
@@ -88,7 +95,15 @@ def answer_batch(model: ServingModel, rows: Iterable[tuple[str, Sequence[str] | 
     """`predict_batch` as the API's JSON objects, built directly (a 1,000-row batch skips 1,000 objects)."""
     probabilities, unknown = _score_rows(model, rows)
     version, threshold = model.version, model.threshold
+    # Suggestions only for rows with an unknown genre: most rows have none and skip difflib entirely.
     return [
-        {"label": int(p >= threshold), "probability": p, "threshold": threshold, "model_version": version, "unknown_genres": u}
+        {
+            "label": int(p >= threshold),
+            "probability": p,
+            "threshold": threshold,
+            "model_version": version,
+            "unknown_genres": u,
+            "suggestions": _suggestions(model, u) if u else {},
+        }
         for p, u in zip(probabilities, unknown)
     ]

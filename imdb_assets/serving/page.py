@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 from pydantic import ValidationError
 
 from imdb_assets.serving.batch_predictor import ServingModel
+from imdb_assets.serving.genre_suggestions import with_suggestions
 from imdb_assets.serving.predictor import Prediction
 from imdb_assets.serving.request_parsing import InputError, decode_utf8, validation_error_to_input_error
 from imdb_assets.serving.schemas import MAX_GENRES, MAX_TITLE_CHARS, PredictItem
@@ -81,7 +82,7 @@ def parse_form(body: bytes) -> PageState:
 def _answer_html(prediction: Prediction) -> str:
     verdict = "Yes: you will probably enjoy it" if prediction.label else "Probably not your thing"
     unknown = (
-        f'<p class="facts">Ignored genres the model never saw: {escape(", ".join(prediction.unknown_genres))}</p>'
+        f'<p class="facts">Ignored genres the model never saw: {escape(with_suggestions(prediction.suggestions))}</p>'
         if prediction.unknown_genres
         else ""
     )

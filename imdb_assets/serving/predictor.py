@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import pandas as pd
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from imdb_assets.features.text import normalise_title, split_genres
 from imdb_assets.model.store import LoadedModel
+from imdb_assets.serving.genre_suggestions import suggestions_for
 
 
 @dataclass(frozen=True)
@@ -17,24 +17,44 @@ class Prediction:
     model_version: str
     threshold: float
     unknown_genres: list[str]
+    suggestions: dict[str, list[str]] = field(default_factory=dict)  # per unknown genre, the known ones it may mean
 
 
 class InvalidInputError(ValueError):
     pass
 
 
-def predict(model: LoadedModel, title: str, genres: list[str] | str) -> Prediction:
+def check_title(title: str) -> None:
     if not title or not str(title).strip():
         raise InvalidInputError("title is empty")
-    genre_list = split_genres(genres)
-    frame = pd.DataFrame({"title_clean": [normalise_title(title)], "genres": [",".join(genre_list)]})
-    probability = float(model.pipeline.predict_proba(frame)[0, 1])
-    threshold = float(model.record.get("threshold", 0.5))
-    known = set(model.record.get("known_genres", []))
+
+
+def pipeline_probability(pipeline, title_clean: str, genres: str) -> float:
+    """P(enjoy) of one normalised title and its comma-joined genres, through the fitted pipeline."""
+    import pandas as pd  # here, not at import: one-shot commands that score without the pipeline skip it
+
+    frame = pd.DataFrame({"title_clean": [title_clean], "genres": [genres]})
+    return float(pipeline.predict_proba(frame)[0, 1])
+
+
+def prediction_from(probability: float, version: str, record: dict, genre_list: Sequence[str]) -> Prediction:
+    """The answer for a probability, with the model's threshold and the genres it never saw."""
+    threshold = float(record.get("threshold", 0.5))
+    known = record.get("known_genres", [])
+    known_set = set(known)
+    unknown = [g for g in genre_list if known_set and g not in known_set]
     return Prediction(
         label=int(probability >= threshold),
         probability=probability,
-        model_version=model.version,
+        model_version=version,
         threshold=threshold,
-        unknown_genres=[g for g in genre_list if known and g not in known],
+        unknown_genres=unknown,
+        suggestions=suggestions_for(unknown, known) if unknown else {},
     )
+
+
+def predict(model: LoadedModel, title: str, genres: list[str] | str) -> Prediction:
+    check_title(title)
+    genre_list = split_genres(genres)
+    probability = pipeline_probability(model.pipeline, normalise_title(title), ",".join(genre_list))
+    return prediction_from(probability, model.version, model.record, genre_list)

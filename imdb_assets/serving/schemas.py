@@ -29,7 +29,8 @@ class PredictItem(BaseModel):
     genres: list[Genre] = Field(
         default_factory=list,
         max_length=MAX_GENRES,
-        description="IMDb genres, one per item (e.g. Comedy, Drama); genres the model never saw are ignored and listed back",
+        description="IMDb genres, one per item (e.g. Comedy, Drama); genres the model never saw are ignored and listed back, "
+        "with the known genres they may mean",
     )
 
 
@@ -39,6 +40,10 @@ class PredictionOut(BaseModel):
     threshold: float = Field(description="the probability from which the label is 1")
     model_version: str = Field(description="the champion model that answered")
     unknown_genres: list[str] = Field(description="genres the model never saw (ignored)")
+    suggestions: dict[str, list[str]] = Field(
+        description="per unknown genre, the known genres it may be a misspelling of, closest first ([] when none is close)",
+        examples=[{"Cmedy": ["Comedy"]}],
+    )
 
 
 class ErrorOut(BaseModel):

@@ -9,6 +9,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Output
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
+from imdb_assets.fault_injection import crash_point
 from imdb_assets.partitions import snapshot_partitions, window_of
 from imdb_assets.resources.warehouse import Warehouse
 from imdb_assets.transform.partial_parse import PartialParseStore, invocation_dir
@@ -55,6 +56,7 @@ def imdb_dbt_models(context: AssetExecutionContext, dbt: SubprocessOnlyDbtResour
     context.log.info(f"dbt build for snapshots in {window}")
     with window_in_environment(window):
         invocation = dbt.cli(["build"], context=context, raise_on_error=False, target_path=invocation_target)
+        crash_point("dbt.started")  # dbt is running in its own process now
     # Buffer dbt's events so row counts can be read once dbt has released the warehouse.
     events = dbt.finished_events(invocation)
     try:

@@ -4,6 +4,7 @@ Once dbt is done, the interpreter spends ~0.5-0.8 s finalizing the thousands of 
 dbt step waits for it every run. Here, after dbt returns, the exit handlers run as usual (dbt-duckdb
 closes the warehouse in one, which is when DuckDB checkpoints), logs and streams are flushed, and the
 process then ends at once. Only a dbt installed beside this Python is run so (transform/project.py).
+It also ends when the process that started it dies (parent_death.py).
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ import logging
 import os
 import sys
 
+from imdb_assets.parent_death import end_with_parent
+
 
 def main() -> None:
+    end_with_parent()  # a killed run must not leave dbt writing to the warehouse
     from dbt.cli.main import cli
 
     try:

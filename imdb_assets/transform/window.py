@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from imdb_assets.env_vars import environment_variables
+from imdb_assets.parent_death import parent_environment
 
 MIN_DATE_ENV = "IMDB_ASSETS_DBT_MIN_DATE"
 MAX_DATE_ENV = "IMDB_ASSETS_DBT_MAX_DATE"
@@ -43,5 +44,6 @@ def window_in_environment(window: SnapshotWindow) -> Iterator[None]:
 
     dagster-dbt copies `os.environ` when it starts dbt, and offers no other way to pass variables; the
     block is kept to the start of the subprocess so no later dbt command sees a stale window."""
-    with environment_variables(window.env()):
+    # The dbt child also learns its parent, to end with it (imdb_assets/parent_death.py).
+    with environment_variables({**window.env(), **parent_environment()}):
         yield
