@@ -15,7 +15,7 @@ from imdb_assets.ingest import assets as ingest_assets
 from imdb_assets.model import assets as model_assets
 from imdb_assets.resources.environments import resources_for_env
 from imdb_assets.settings import current_env
-from imdb_assets.step_progress import step_progress_logger
+from imdb_assets.step_progress import plain_console_logger, step_progress_logger
 from imdb_assets.transform import assets as transform_assets
 
 AREA_MODULES = [ingest_assets, transform_assets, dataset_assets, feature_assets, model_assets]
@@ -33,7 +33,11 @@ def build_definitions(env: str | None = None, source: str | None = None, quiet_d
         schedules=SCHEDULES,
         resources=resources_for_env(env, source, quiet_dbt=quiet_dbt),
         # Dagster's console logger by default; `imdb-assets run` selects `progress` (a line per step).
-        loggers={"console": colored_console_logger, "progress": step_progress_logger},
+        loggers={
+            "console": colored_console_logger,
+            "plain_console": plain_console_logger,
+            "progress": step_progress_logger,
+        },
         # The local DuckDB file allows one writer: run steps one after another in one process.
         executor=in_process_executor if env == "local" else None,
     )

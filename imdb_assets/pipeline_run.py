@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -49,8 +50,8 @@ def _failure_message(result) -> str:
 def _run_config(verbose: bool) -> dict:
     # A line per step always; Dagster's own event log only when asked for.
     loggers = {"progress": {}}
-    if verbose:
-        loggers["console"] = {"config": {"log_level": "DEBUG"}}
+    if verbose:  # colour codes only for a terminal
+        loggers["console" if sys.stderr.isatty() else "plain_console"] = {"config": {"log_level": "DEBUG"}}
     return {"loggers": loggers}
 
 

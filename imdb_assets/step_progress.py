@@ -13,7 +13,7 @@ import logging
 import sys
 import time
 
-from dagster import DagsterEventType, logger
+from dagster import DagsterEventType, Field, logger
 
 _STARTED, _ENDED = DagsterEventType.STEP_START.value, (DagsterEventType.STEP_SUCCESS.value, DagsterEventType.STEP_FAILURE.value)
 
@@ -64,3 +64,18 @@ def step_progress_logger(_init_context) -> logging.Logger:
     progress.setLevel(logging.DEBUG)
     progress.propagate = False
     return progress
+
+
+@logger(
+    {"log_level": Field(str, is_required=False, default_value="DEBUG", description="The logger's threshold.")},
+    description="Dagster's event log as plain text on stderr: what `imdb-assets run --verbose` shows when "
+    "stderr is not a terminal (Dagster's own console logger writes colour codes into pipes and files).",
+)
+def plain_console_logger(init_context) -> logging.Logger:
+    plain = logging.getLogger("imdb_assets.event_log")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s - %(levelname)s - %(message)s"))
+    plain.handlers = [handler]
+    plain.setLevel(init_context.logger_config["log_level"])
+    plain.propagate = False
+    return plain

@@ -20,6 +20,7 @@ from imdb_assets_tests.imdb_files import first_snapshot
 from imdb_assets_tests.transform_helpers import (
     MODEL,
     corrupt_rating,
+    dbt_invocation_dirs,
     materialize_partition,
     rename_raw_column,
     table_column_types,
@@ -109,6 +110,14 @@ def _step_error(result) -> str:
     return failure.step_failure_data.error.to_string()
 
 
+def _user_error(result) -> str:
+    """The step's own error line, as `imdb-assets run` prints it."""
+    from imdb_assets.errors import error_text, user_error_of
+
+    [failure] = result.get_step_failure_events()
+    return error_text(user_error_of(failure.step_failure_data.error))
+
+
 def test_a_failing_dbt_test_still_fails_the_step_with_its_message_when_quiet(imdb_home: Path, tmp_path: Path, capfd):
     capfd.readouterr()  # ingest's output is not under test
     result = _quiet_dbt_run_after(imdb_home, tmp_path, lambda warehouse: corrupt_rating(warehouse, "tt0000001"))
@@ -119,7 +128,7 @@ def test_a_failing_dbt_test_still_fails_the_step_with_its_message_when_quiet(imd
     assert failed == ["accepted_range_filtered_movies_incremental_averageRating__10__1"]
     message = "Failure in test accepted_range_filtered_movies_incremental_averageRating__10__1"
     assert message in printed and "Got 1 result, configured to fail if != 0" in printed
-    assert message in _step_error(result)
+    assert _user_error(result) == f"dbt build failed: {message.removeprefix('Failure in test ')}: Got 1 result, configured to fail if != 0"
     assert re.search(r"^2 of 10 FAIL 1 accepted_range_filtered_movies_incremental_averageRating", printed, re.MULTILINE)
     assert not PASSING_NODE_LINE.search(printed), printed
 
@@ -133,6 +142,21 @@ def test_a_sql_error_in_the_model_still_shows_the_warehouses_message_when_quiet(
     assert f"Runtime Error in model {MODEL}" in printed
     assert 'does not have a column named "numVotes"' in printed
     assert 'does not have a column named "numVotes"' in _step_error(result)
+    # The step's error is dbt's reason on one line, not dagster-dbt's "the dbt CLI process ... failed".
+    assert _user_error(result) == (
+        f'dbt build failed: {MODEL}: Binder Error: Values list "ratings" does not have a column named "numVotes"'
+    )
+
+
+def test_without_run_results_the_reason_comes_from_dbts_log(imdb_home: Path, tmp_path: Path):
+    """dbt killed by a full disk writes no run_results.json: its debug log still names the error."""
+    from imdb_assets.transform.dbt_errors import _error_lines_of_log
+
+    result = _quiet_dbt_run_after(imdb_home, tmp_path, lambda warehouse: rename_raw_column(warehouse, "title_ratings", "numVotes", "votes"))
+    [invocation] = dbt_invocation_dirs(result.run_id)
+    (invocation / "run_results.json").unlink()
+    errors = _error_lines_of_log((invocation / "dbt.log").read_text().splitlines())
+    assert any('does not have a column named "numVotes"' in line for line in errors), errors
 
 
 class _Terminal(io.StringIO):

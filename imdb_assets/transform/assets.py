@@ -12,6 +12,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_
 from imdb_assets.fault_injection import crash_point
 from imdb_assets.partitions import snapshot_partitions, window_of
 from imdb_assets.resources.warehouse import Warehouse
+from imdb_assets.transform.dbt_errors import dbt_failure
 from imdb_assets.transform.partial_parse import PartialParseStore, invocation_dir
 from imdb_assets.transform.project import SubprocessOnlyDbtResource, ensure_manifest, imdb_dbt_project
 from imdb_assets.transform.window import SnapshotWindow, window_in_environment
@@ -71,6 +72,6 @@ def imdb_dbt_models(context: AssetExecutionContext, dbt: SubprocessOnlyDbtResour
         yield event
     # Fail only after yielding what dbt did: a model built with failing tests is recorded with its failed
     # (blocking) checks, which is what holds back the downstream refresh (imdb_assets/automation).
-    error = invocation.get_error()
+    error = dbt_failure(invocation)  # dbt's own reason, not dagster-dbt's "the process failed"
     if error is not None:
         raise error
