@@ -8,8 +8,10 @@ loads, and the next run succeeds and leaves no unfinished run, child process or 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import time
@@ -131,3 +133,41 @@ def test_a_publish_killed_before_its_switch_is_rolled_back_at_the_next_start(hom
     assert len(restored) == 1 and len(restored[0]) <= 300, listed.stderr
     state = published_state(paths)
     assert state["csv"] == state["pointer"] == state["registry"] == before["registry"]
+
+
+@contextlib.contextmanager
+def small_filesystem(folder: Path, spare_bytes: int):
+    """`folder`'s content moved onto a tmpfs with only `spare_bytes` free (needs mount rights)."""
+    import shutil
+
+    used = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    saved = folder.with_name(folder.name + ".saved")
+    folder.rename(saved)
+    folder.mkdir()
+    size_kb = (used + spare_bytes) // 1024 + 64  # tmpfs counts whole pages per file
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(folder)], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        folder.rmdir()
+        saved.rename(folder)
+        pytest.skip(f"cannot mount a small filesystem here: {mounted.stderr.strip()}")
+    try:
+        shutil.copytree(saved, folder, dirs_exist_ok=True, symlinks=True)
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+@pytest.mark.slow  # one run that fails while publishing
+def test_a_full_disk_while_publishing_changes_nothing_published_and_says_so_in_one_line(home_copy: Path):
+    paths = LocalPaths(home_copy)
+    before = published_state(paths)
+    source = str(changed_sample(home_copy.parent / "next-day"))
+    with small_filesystem(paths.data_dir, spare_bytes=280_000):  # room for the candidate CSV, not for its copies
+        full = cli(home_copy, "run", "--source", source, "--snapshot-date", NEXT_DAY)
+        assert full.returncode == 1
+        [error] = [line for line in full.stderr.splitlines() if line.startswith("imdb-assets run: error:")]
+        # The publishing step names the cause (the OS's words, or DVC's state database's).
+        assert error.startswith("imdb-assets run: error: movies_dataset: "), full.stderr
+        assert re.search(r"No space left on device|disk is full", error) and len(error) <= 300, full.stderr
+        assert published_state(paths) == before
+        assert leftover_processes(home_copy) == []
