@@ -7,6 +7,8 @@ from pathlib import Path
 
 from dagster import DagsterInstance
 
+from imdb_assets.files import atomic_write_text
+
 INSTANCE_YAML = """\
 telemetry:
   enabled: false
@@ -19,7 +21,7 @@ def prepare_dagster_home(dagster_home: Path) -> Path:
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
     if not config.exists():
-        config.write_text(INSTANCE_YAML)
+        atomic_write_text(config, INSTANCE_YAML)  # a kill mid-write must not leave a torn dagster.yaml
     return dagster_home
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import yaml
 
 from imdb_assets.automation.supervisor import Supervisor
+from imdb_assets.files import atomic_write_text
 from imdb_assets.settings import local_paths
 
 # Missing keys are filled in; a value the user set is never overwritten.
@@ -59,9 +60,7 @@ def prepare_instance(dagster_home: Path) -> Path:
         raise ValueError(f"{config_path}: expected a YAML mapping of instance settings")
     merged = _fill_missing(current or {}, INSTANCE_DEFAULTS)
     if merged != current:
-        tmp = config_path.with_name(f".{config_path.name}.tmp")
-        tmp.write_text(yaml.safe_dump(merged, sort_keys=False))
-        tmp.replace(config_path)
+        atomic_write_text(config_path, yaml.safe_dump(merged, sort_keys=False))
     return config_path
 
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
 from imdb_assets.cli.arguments import add_command, command_texts, snapshot_date
+from imdb_assets.files import atomic_write_text
 
 MANIFEST_FILE = "synth.json"
 DEFAULT_TITLES = 8000
@@ -70,14 +69,7 @@ def read_manifest(folder: Path) -> dict:
 
 def _write_manifest(folder: Path, manifest: dict) -> None:
     # Written after the data files were renamed into place: a manifest never describes files that are not there.
-    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{MANIFEST_FILE}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(manifest, handle, indent=2)
-            handle.write("\n")
-        os.replace(tmp_name, folder / MANIFEST_FILE)
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
+    atomic_write_text(folder / MANIFEST_FILE, json.dumps(manifest, indent=2) + "\n")
 
 
 def _next_day_date(parent: dict) -> date | None:

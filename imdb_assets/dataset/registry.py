@@ -9,11 +9,11 @@ registry never lists a version that cannot be fetched back.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from imdb_assets.files import atomic_write_text
 
 MD5_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
@@ -75,15 +75,7 @@ class VersionRegistry:
         records = self.records()
         if records and records[-1].md5 == record.md5:
             return False
-        text = "".join(r.to_json() + "\n" for r in [*records, record])
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(tmp_name, self.path)
-        finally:
-            Path(tmp_name).unlink(missing_ok=True)
+        atomic_write_text(self.path, "".join(r.to_json() + "\n" for r in [*records, record]))
         return True
 
     def find(self, md5_or_prefix: str) -> VersionRecord:

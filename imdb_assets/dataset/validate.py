@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +9,7 @@ from pandera.errors import SchemaErrors
 
 from imdb_assets.contracts.movies import FilteredMovies
 from imdb_assets.errors import DataError
+from imdb_assets.files import atomic_output
 
 
 def describe_schema_errors(table: str, errors: SchemaErrors, frame: pd.DataFrame, key: str = "tconst") -> str:
@@ -41,13 +40,6 @@ def validate_movies(movies: pd.DataFrame, table: str = "filtered_movies_incremen
 
 def write_csv_atomically(frame: pd.DataFrame, path: Path) -> None:
     """Write to a temporary file beside `path`, then rename: the previous CSV stays whole until then."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    try:
-        frame.to_csv(tmp_name, index=False, lineterminator="\n")
-        os.replace(tmp_name, path)
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
+    with atomic_output(path) as temporary:
+        frame.to_csv(temporary, index=False, lineterminator="\n")
 

@@ -15,7 +15,6 @@ Every failure is a one-line `DataError` naming the URL and what happened.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import http.client
 import json
 import os
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import TextIO
 
 from imdb_assets.errors import DataError, one_line
+from imdb_assets.files import atomic_write_text, file_digest, rename_into_place
 
 CHUNK_BYTES = 1 << 16
 USER_AGENT = "imdb-assets"
@@ -281,7 +281,7 @@ def _read(response, received: int, total: int | None, policy: DownloadPolicy) ->
 def _finish(url: str, target: Path, validators: Validators, bytes_received: int) -> Downloaded:
     part = part_path(target)
     validators = replace(validators, size=part.stat().st_size, sha256=sha256_of(part))
-    os.replace(part, target)
+    rename_into_place(part, target)
     _write_json(meta_path(target), asdict(validators))
     _part_meta_path(target).unlink(missing_ok=True)
     return Downloaded(target, url, reused=False, bytes_received=bytes_received)
@@ -294,20 +294,11 @@ def _discard_part(target: Path) -> None:
 
 def _write_json(path: Path, data: dict) -> None:
     """Write `data` so that `path` holds either its old or its new content, whatever happens."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with temporary.open("w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    atomic_write_text(path, json.dumps(data, indent=2))
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_digest(path, "sha256")
 
 
 class RateFloor:

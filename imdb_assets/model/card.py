@@ -11,12 +11,12 @@ DISPLAY_DIGITS = 4
 
 _METRIC_LABELS = {
     "roc_auc": "ROC AUC",
-    "pr_auc": "PR AUC (average precision of 'enjoy')",
+    "pr_auc": "PR AUC",
     "balanced_accuracy": "balanced accuracy",
-    "f1": "F1 of 'enjoy'",
+    "f1": "F1 (enjoy)",
     "log_loss": "log loss",
-    "brier": "Brier score",
-    "positive_rate": "share predicted 'enjoy'",
+    "brier": "Brier",
+    "positive_rate": "predicted enjoy",
 }
 
 
@@ -42,7 +42,8 @@ def display_floats(value):
 def _direction(metric: str) -> str:
     if metric not in HIGHER_IS_BETTER:
         return ""
-    return " (higher is better)" if HIGHER_IS_BETTER[metric] else " (lower is better)"
+    # Arrows, not words: the tables must fit the UI's metadata column without being cut off.
+    return " ↑" if HIGHER_IS_BETTER[metric] else " ↓"
 
 
 def _bucket_range(bounds: list[int]) -> str:
@@ -67,13 +68,13 @@ def metrics_table(model: dict, baselines: dict[str, dict]) -> str:
 
 def confusion_table(matrix: dict) -> str:
     return (
-        "| | predicted 'will not enjoy' | predicted 'will enjoy' |\n|---|---|---|\n"
-        f"| rated below threshold | {matrix['tn']} | {matrix['fp']} |\n| rated at or above threshold | {matrix['fn']} | {matrix['tp']} |"
+        "| rated | predicted no | predicted yes |\n|---|---|---|\n"
+        f"| below threshold | {matrix['tn']} | {matrix['fp']} |\n| at or above | {matrix['fn']} | {matrix['tp']} |"
     )
 
 
 def selection_table(selection: list[dict]) -> str:
-    rows = ["| candidate | validation ROC AUC | ± 1 s.e. | fit s | chosen |", "|---|---|---|---|---|"]
+    rows = ["| candidate | val. AUC | ± s.e. | fit s | chosen |", "|---|---|---|---|---|"]
     for s in selection:
         rows.append(
             f"| {s['candidate']} | {s['validation_roc_auc']:.{DISPLAY_DIGITS}f} | {s['standard_error']:.{DISPLAY_DIGITS}f} | {s['fit_seconds']:.2f} | {'**yes**' if s['chosen'] else ''} |"

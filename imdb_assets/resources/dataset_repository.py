@@ -11,9 +11,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
+import stat
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -23,6 +22,7 @@ from pydantic import Field
 
 from imdb_assets.dataset.registry import MD5_PATTERN, VersionRecord, VersionRegistry
 from imdb_assets.fault_injection import crash_point
+from imdb_assets.files import FOLDER_MODE, atomic_copy, atomic_write_bytes, make_folders
 from imdb_assets.resources.lake import file_md5
 
 STAGING_DIR = ".staging"  # candidate files waiting for their checks; ignored by DVC
@@ -65,34 +65,18 @@ def _quiet_dvc_env(repo_dir: Path) -> None:
     # DVC otherwise writes a site cache to /var/tmp/dvc and sends analytics.
     os.environ.setdefault("DVC_NO_ANALYTICS", "1")
     os.environ["DVC_SITE_CACHE_DIR"] = str(repo_dir / ".dvc" / "site-cache")
+    if (repo_dir / ".dvc").is_dir():  # before `dvc init` no folder may exist under .dvc
+        _private_site_cache(repo_dir)
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp_name, path)
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
-
-
-def _atomic_copy(source: Path, target: Path, expected_md5: str | None = None) -> Path:
-    """Copy through a temporary name beside `target`; with `expected_md5`, refuse bytes that differ."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    os.close(fd)
-    try:
-        shutil.copyfile(source, tmp_name)
-        if expected_md5 is not None:
-            actual = file_md5(Path(tmp_name))
-            if actual != expected_md5:
-                raise ValueError(f"{source}: md5 is {actual}, expected {expected_md5}; refusing a corrupted copy")
-        os.replace(tmp_name, target)
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
-    return target
+def _private_site_cache(repo_dir: Path) -> None:
+    """Keep DVC's site cache folders 0755: DVC creates them 0777 (to share /var/tmp/dvc between users)
+    unless they exist already, and leaves existing ones as they are."""
+    site_cache = repo_dir / ".dvc" / "site-cache"
+    make_folders(site_cache / "repo")
+    for folder in (site_cache, site_cache / "repo"):
+        if folder.stat().st_mode & stat.S_IWOTH:
+            os.chmod(folder, FOLDER_MODE)
 
 
 def _remove_empty_folders(folder: Path, stop: Path) -> None:
@@ -174,6 +158,7 @@ class DatasetRepository(ConfigurableResource):
             else:
                 with _dvc_init_message_muted():  # "Initialized DVC repository." says nothing to a user here
                     repo = Repo.init(str(repo_dir), no_scm=True)
+                _private_site_cache(repo_dir)  # init made it 0777: no folder of it could exist before
             try:
                 wanted = {"url": self.remote_url, **self.remote_options}
                 current = repo.config.read("repo")  # this repository's own file, without DVC's defaults
@@ -205,7 +190,7 @@ class DatasetRepository(ConfigurableResource):
         had_pointer = pointer.exists()
         staged = pointer.with_name(pointer.name.removesuffix(".dvc"))
         current = self.published_md5(relative_path) or "(none)"
-        _atomic_copy(Path(candidate), staged, expected_md5=md5)
+        atomic_copy(candidate, staged, expected_md5=md5)
         try:
             with self._repo() as repo:
                 added = repo.add(str(staged))[0].outs[0].hash_info.value
@@ -261,7 +246,7 @@ class DatasetRepository(ConfigurableResource):
         crash_point("dataset.checked_out_csv")
         dvc_file = tracked.with_name(tracked.name + ".dvc")
         if pointer_md5(dvc_file) != md5:
-            _atomic_write_bytes(dvc_file, _pointer_text(md5, tracked.name, size if size is not None else tracked.stat().st_size).encode())
+            atomic_write_bytes(dvc_file, _pointer_text(md5, tracked.name, size if size is not None else tracked.stat().st_size).encode())
 
     def repair_working_copy(self, relative_path: str) -> str | None:
         """Make the working copy show the published version again after an interrupted publish (a
@@ -300,7 +285,7 @@ class DatasetRepository(ConfigurableResource):
             raise ValueError(f"{md5!r} is not an md5")
         pointer = self.version_pointer(relative_path, md5)
         if not pointer.exists():  # a version published elsewhere, or a registry without its pointers
-            _atomic_write_bytes(pointer, _pointer_text(md5, pointer.name.removesuffix(".dvc"), None).encode())
+            atomic_write_bytes(pointer, _pointer_text(md5, pointer.name.removesuffix(".dvc"), None).encode())
         return pointer
 
     # ---- reading versions back ------------------------------------------------------------------
@@ -313,7 +298,7 @@ class DatasetRepository(ConfigurableResource):
             self.fetch(md5, relative_path)
         if not self.cache_path(md5).exists():
             raise FileNotFoundError(f"dataset version {md5} is neither in the DVC cache nor on the remote {self.remote_url}")
-        return _atomic_copy(self.cache_path(md5), Path(out), expected_md5=md5)
+        return atomic_copy(self.cache_path(md5), out, expected_md5=md5)
 
     def fetch(self, md5: str, relative_path: str) -> None:
         """`dvc fetch` one version from the remote into the cache (nothing else is touched)."""

@@ -8,6 +8,7 @@ from pathlib import Path
 from dagster_gcp import GCSResource
 from pydantic import Field
 
+from imdb_assets.files import atomic_output
 from imdb_assets.resources.gs_url import split_gs_url
 from imdb_assets.resources.lake import DataLake, check_key
 
@@ -43,15 +44,9 @@ class GCSLake(DataLake):
             pass  # another writer created it first; put_file compares the bytes
 
     def get_file(self, key: str, local_path: Path) -> Path:
-        local_path = Path(local_path)
-        local_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = local_path.with_name(f".{local_path.name}.download")
-        try:
-            self._blob(key).download_to_filename(str(tmp), checksum="md5")
-            tmp.replace(local_path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return local_path
+        with atomic_output(local_path) as temporary:
+            self._blob(key).download_to_filename(str(temporary), checksum="md5")
+        return Path(local_path)
 
     def uri(self, key: str) -> str:
         blob = self._blob(key)

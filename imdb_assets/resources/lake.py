@@ -8,23 +8,18 @@ which only has to provide the four primitives below `put_file`.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import shutil
-import tempfile
 import urllib.parse
 from pathlib import Path
 
 from dagster import ConfigurableResource
 from pydantic import Field
 
+from imdb_assets.files import atomic_copy, file_digest
+
 
 def file_md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """The md5 by which the lake (and DVC, and GCS) tells one file's bytes from another's."""
+    return file_digest(path, "md5")
 
 
 class LakeConflictError(RuntimeError):
@@ -94,38 +89,13 @@ class LocalFolderLake(DataLake):
         return file_md5(path) if path.is_file() else None
 
     def _write_new(self, local_path: Path, key: str) -> None:
-        target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        os.close(fd)
-        try:
-            shutil.copyfile(local_path, tmp_name)
-            try:
-                # A hard link creates the name only if it does not exist yet: never overwrites.
-                os.link(tmp_name, target)
-            except FileExistsError:
-                pass
-            except OSError:
-                # Filesystems without hard links: rename (atomic, but only guarded by the check above).
-                if not target.exists():
-                    os.replace(tmp_name, target)
-        finally:
-            Path(tmp_name).unlink(missing_ok=True)
+        atomic_copy(local_path, self._path(key), exclusive=True)  # an object that exists meanwhile is kept
 
     def get_file(self, key: str, local_path: Path) -> Path:
         source = self._path(key)
         if not source.is_file():
             raise FileNotFoundError(f"{self.uri(key)}: no such object in the lake")
-        local_path = Path(local_path)
-        local_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=local_path.parent, prefix=f".{local_path.name}.")
-        os.close(fd)
-        try:
-            shutil.copyfile(source, tmp_name)
-            os.replace(tmp_name, local_path)
-        finally:
-            Path(tmp_name).unlink(missing_ok=True)
-        return local_path
+        return atomic_copy(source, local_path)
 
     def uri(self, key: str) -> str:
         # Like Path.as_uri(), but keeps the partition's "=" readable (file:///…/snapshot_date=2026-11-01/…).

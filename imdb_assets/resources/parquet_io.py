@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 from dagster import ConfigurableIOManager, InputContext, OutputContext
 
+from imdb_assets.files import atomic_output
 from imdb_assets.resources.parquet_frames import read_frame, write_frame
 
 
@@ -20,14 +19,8 @@ class LocalParquetIOManager(ConfigurableIOManager):
 
     def handle_output(self, context: OutputContext, obj: pd.DataFrame) -> None:
         path = self._path(context.asset_key.path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        os.close(fd)
-        try:
-            write_frame(obj, tmp_name)
-            os.replace(tmp_name, path)
-        finally:
-            Path(tmp_name).unlink(missing_ok=True)
+        with atomic_output(path) as temporary:
+            write_frame(obj, temporary)
         context.add_output_metadata({"path": str(path)})
 
     def load_input(self, context: InputContext) -> pd.DataFrame:

@@ -21,19 +21,21 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 import time
 import zlib
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Self
+from typing import BinaryIO, Self
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+
+from imdb_assets.files import atomic_output
 
 IMDB_GENRES: tuple[str, ...] = (
     "Action", "Adult", "Adventure", "Animation", "Biography", "Comedy", "Crime", "Documentary", "Drama",
@@ -818,8 +820,8 @@ def _deflate_piece(data: memoryview, level: int) -> bytes:
 class _ParallelGzip:
     """One gzip member written from pieces deflated in parallel (each ends on a sync flush, as pigz does)."""
 
-    def __init__(self, fd: int, level: int, pool: ThreadPoolExecutor):
-        self._f = os.fdopen(fd, "wb")  # closed by close() or abort()
+    def __init__(self, out: BinaryIO, level: int, pool: ThreadPoolExecutor):
+        self._f = out  # closed by close() or abort()
         xfl = 4 if level == 1 else (2 if level == 9 else 0)
         self._f.write(b"\x1f\x8b\x08\x00" + struct.pack("<I", 0) + bytes([xfl, 255]))
         self._level = level
@@ -845,9 +847,7 @@ class _ParallelGzip:
             self._f.write(self._pending.popleft().result())
         self._f.write(b"\x03\x00")  # final empty fixed-Huffman block
         self._f.write(struct.pack("<II", self._crc & 0xFFFFFFFF, self._size & 0xFFFFFFFF))
-        self._f.flush()
-        os.fsync(self._f.fileno())  # on disk before it is renamed into place
-        self._f.close()
+        self._f.close()  # atomic_output syncs it before it is renamed into place
         self.closed = True
 
     def abort(self) -> None:
@@ -862,30 +862,22 @@ class _AtomicFiles:
 
     def __init__(self, out_dir: Path):
         self._dir = out_dir
-        self._temps: dict[str, Path] = {}
+        self._outputs = ExitStack()  # one atomic_output per file: renamed, or removed, when it closes
         self._writers: list[_ParallelGzip] = []
 
     def gzip(self, name: str, level: int, pool: ThreadPoolExecutor) -> _ParallelGzip:
-        fd, path = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self._dir)
-        os.chmod(path, 0o644)
-        self._temps[name] = Path(path)
-        writer = _ParallelGzip(fd, level, pool)
+        temporary = self._outputs.enter_context(atomic_output(self._dir / name))
+        writer = _ParallelGzip(temporary.open("wb"), level, pool)
         self._writers.append(writer)
         return writer
 
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is None:
             assert all(w.closed for w in self._writers), "a gzip writer was not closed"
-            for name, path in self._temps.items():
-                os.replace(path, self._dir / name)
         else:
             for writer in self._writers:
                 writer.abort()
-            for path in self._temps.values():
-                try:
-                    path.unlink()
-                except FileNotFoundError:
-                    pass
+        return self._outputs.__exit__(exc_type, exc, tb)

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
+
+from imdb_assets.files import atomic_copy
 
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
@@ -52,15 +52,7 @@ class PartialParseStore:
         written = invocation_dir / PARTIAL_PARSE_FILE
         if not written.exists():
             return False
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
-        try:
-            with os.fdopen(fd, "wb") as out, open(written, "rb") as source:
-                shutil.copyfileobj(source, out)
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        atomic_copy(written, self.path)
         saved = sorted(self.path.parent.glob("*.msgpack"), key=_modified_or_zero, reverse=True)
         for stale in saved[self.keep_at_most :]:
             stale.unlink(missing_ok=True)
