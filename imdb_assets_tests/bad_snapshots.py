@@ -97,6 +97,14 @@ class BadCase:
     expected_words: tuple[str, ...]  # file, column, example row (key or value) the one-line error must name
 
 
+def overlong_title(folder: Path) -> None:
+    # A 5 MB title: no title is that long (and DuckDB alone would skip such a row without a word).
+    basics = good_basics()
+    basics[5][2] = "A" * 5_000_000
+    write_tsv_gz(folder / BASICS, BASICS_HEADER, basics)
+    write_tsv_gz(folder / RATINGS, RATINGS_HEADER, good_ratings())
+
+
 BAD_CASES: dict[str, BadCase] = {
     "renamed_column": BadCase(renamed_column, (BASICS, "primaryTitle", "'title'", "tconst=tt0000001")),
     "missing_column": BadCase(missing_column, (BASICS, "runtimeMinutes", "missing", "tconst=tt0000001")),
@@ -109,4 +117,5 @@ BAD_CASES: dict[str, BadCase] = {
     "header_only": BadCase(header_only, (RATINGS, "no rows")),
     "truncated_gzip": BadCase(truncated_gzip, (BASICS, "truncated gzip", "at column", "last complete row: tconst=tt")),
     "non_numeric_runtime": BadCase(non_numeric_runtime, (BASICS, "runtimeMinutes", "tt0000003", "ninety")),
+    "overlong_title": BadCase(overlong_title, (BASICS, "column primaryTitle", "longer than 2,000 characters", "tconst=tt0000006", "(5,000,000 characters)")),
 }

@@ -38,3 +38,19 @@ def test_truncated_gzip_is_found_by_duckdb_not_the_header_read(tmp_path: Path):
     BAD_CASES["truncated_gzip"].write(tmp_path)
     with pytest.raises(DataError, match=r"the data ends after line [\d,]{6,}"):
         stage_snapshot(str(tmp_path), tmp_path / "work")
+
+
+def test_a_row_longer_than_any_reader_takes_is_named_not_skipped(tmp_path: Path):
+    # pyarrow gives up on a 20 MB row and DuckDB would skip it without a word: the row is named instead.
+    from imdb_assets_tests.bad_snapshots import good_basics, good_ratings
+    from imdb_assets_tests.imdb_files import BASICS_HEADER, RATINGS_HEADER, write_tsv_gz
+
+    basics = good_basics()
+    basics[2][3] = "B" * 20_000_000  # originalTitle
+    write_tsv_gz(tmp_path / "title.basics.tsv.gz", BASICS_HEADER, basics)
+    write_tsv_gz(tmp_path / "title.ratings.tsv.gz", RATINGS_HEADER, good_ratings())
+    with pytest.raises(DataError) as raised:
+        stage_snapshot(str(tmp_path), tmp_path / "work")
+    message = str(raised.value)
+    assert message.startswith("title.basics.tsv.gz: line 4 is 20,000,")
+    assert "column originalTitle" in message and "tconst=tt0000003" in message and len(message) < 600

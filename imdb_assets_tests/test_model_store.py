@@ -190,3 +190,64 @@ def test_a_damaged_copy_of_a_model_is_never_reused_for_it(store, trained):
     assert not saved.reused and saved.version != damaged
     assert store.versions() == [damaged, saved.version] and store.latest_trained_version() == saved.version
     assert serialization.dumps(store.load(saved.version).pipeline) == serialization.dumps(trained.pipeline)
+
+
+BAD_FILE_NAMES = ["..", ".", ".hidden", "a/b", "../outside.zip", "/etc/passwd", "x" * 200, "", "card\n.md"]
+
+
+@pytest.mark.parametrize("name", BAD_FILE_NAMES)
+def test_file_names_that_could_leave_the_version_folder_are_refused(store, trained, name: str):
+    version = _save(store, trained)
+    with pytest.raises(ValueError, match="cannot attach a file named"):
+        store.attach_file(version, name, b"data")
+    with pytest.raises(ValueError, match="cannot store a file named"):
+        store.store_model(altered_pipeline(trained.pipeline), _record(trained), files={name: b"data"})
+    for read in (store.read_file, store.file_location):
+        refusal = f"model {version}: .* is not a plain file name in its version folder"
+        with pytest.raises(ModelArtifactError, match=refusal) as refused:
+            read(version, name)
+        assert len(str(refused.value).splitlines()) == 1 and len(str(refused.value)) < 200
+
+
+def test_reads_never_follow_a_link_out_of_their_folder(store, trained, tmp_path):
+    version = _save(store, trained)
+    outside = tmp_path / "outside.json"
+    record = store.root / version / "model.json"
+    outside.write_bytes(record.read_bytes())
+    record.unlink()
+    record.symlink_to(outside)
+    refusal = "is a link leading out of its version folder; refusing to read it"
+    with pytest.raises(ModelArtifactError, match=refusal) as refused:
+        store.record(version)
+    assert str(refused.value) == f"model {version}: {store.root / version / 'model.json'} {refusal}"
+    assert refused.value.public == f"model {version}: model.json {refusal}"
+
+    (store.root / "champion").symlink_to(outside)
+    with pytest.raises(OSError, match="leads outside"):
+        store.champion_version()
+    # A link that stays inside its folder is followed.
+    record.unlink()
+    (store.root / version / "record-copy.json").write_bytes(outside.read_bytes())
+    record.symlink_to("record-copy.json")
+    assert store.record(version)["version"] == version
+
+
+def test_a_record_naming_an_artifact_elsewhere_is_refused_before_anything_is_read(store, trained):
+    version = _save(store, trained)
+    record_path = store.root / version / "model.json"
+    for artifact in ("../../outside.zip", "/etc/passwd", ["model.zip"], None):
+        record = json.loads(record_path.read_text())
+        record["artifact"] = artifact
+        record_path.write_text(json.dumps(record))
+        refusal = "names artifact .*, not a plain file name in its version folder"
+        with pytest.raises(ModelArtifactError, match=refusal) as refused:
+            store.load(version)
+        assert refused.value.public.startswith(f"model {version}: model.json names artifact")
+        assert str(store.root) not in refused.value.public
+    assert store.version_with_artifact(serialization.dumps(trained.pipeline)) is None  # never reused either
+
+
+def test_version_files_lists_only_names_the_store_could_have_written(store, trained):
+    version = _save(store, trained)
+    (store.root / version / "not a store name.txt").write_text("x")
+    assert sorted(store.version_files(version)) == ["model.json", "model.zip"]

@@ -25,6 +25,6 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except (ValueError, RuntimeError, OSError) as exc:
         # Errors from the pipeline are written to be read: one line, what and where, never a whole input.
-        message = one_line(str(exc)) or type(exc).__name__
-        print(f"imdb-assets {args.command}: error: {message}", file=sys.stderr)
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(one_line(f"imdb-assets {args.command}: error: {message}"), file=sys.stderr)
         return 1

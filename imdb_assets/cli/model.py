@@ -142,11 +142,12 @@ def _cmd_promote(args: argparse.Namespace) -> int:
         print(f"model {version} is already the champion; nothing changed")
         return 0
     reason = f"manual promotion{': ' + args.reason if args.reason else ''} (promotion rules not applied)"
+    metrics = record.get("metrics")
     entry = store.set_champion(
         version,
         reason,
         actor=f"cli:{default_actor()}",
-        details={"roc_auc_on_its_own_test_split": record["metrics"].get("roc_auc")},
+        details={"roc_auc_on_its_own_test_split": metrics.get("roc_auc") if isinstance(metrics, dict) else None},
     )
     if args.json:
         print(json.dumps(entry, indent=2, default=str))

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from imdb_assets.cli.arguments import add_command, command_texts
+from imdb_assets.errors import one_line
 
 DESCRIPTION = """
 Serve the champion model over HTTP under uvicorn: POST /predict (one movie or a batch), GET /model,
@@ -22,18 +23,27 @@ EXAMPLES = [
 ]
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
+def _number(text: str, kind: type, what: str, smallest: float, largest: float = float("inf")):
+    """`text` as a number in [smallest, largest], else an argparse error quoting the input cut short."""
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not smallest <= value <= largest:
+        raise argparse.ArgumentTypeError(f"{one_line(repr(text), 40)} is not {what}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _number(text, int, "a positive integer", 1)
 
 
 def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
-    return value
+    return _number(text, float, "a positive number of seconds (at most a day)", sys.float_info.min, 86400)
+
+
+def _port(text: str) -> int:
+    return _number(text, int, "a TCP port (0 to 65535)", 0, 65535)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -55,7 +65,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="TCP port to listen on (default: 8000)")
+    parser.add_argument("--port", type=_port, default=8000, help="TCP port to listen on (default: 8000)")
     parser.add_argument("--models-dir", help="model store folder (default: the environment's store, $IMDB_ASSETS_HOME/models locally)")
     parser.add_argument("--max-batch", type=_positive_int, default=1000, help="most movies in one POST /predict (default: 1000)")
     parser.add_argument("--poll-seconds", type=_positive_float, default=2.0, help="how often to look for a new champion (default: 2)")

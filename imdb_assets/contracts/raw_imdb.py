@@ -11,6 +11,8 @@ from imdb_assets.contracts import checks as _checks  # noqa: F401  (registers ge
 from imdb_assets.contracts.vocabulary import IMDB_GENRES, TITLE_TYPES
 
 TCONST_PATTERN = r"^tt[0-9]{7,}$"
+# IMDb's longest titles are a few hundred characters; a far longer one is a broken file, not a title.
+MAX_TITLE_CHARACTERS = 2000
 TCONST_DESCRIPTION = 'IMDb\'s title id: "tt" followed by at least 7 digits, e.g. tt0111161.'
 
 
@@ -19,8 +21,12 @@ class TitleBasics(pa.DataFrameModel):
 
     tconst: Series[str] = pa.Field(str_matches=TCONST_PATTERN, unique=True, description=TCONST_DESCRIPTION)
     titleType: Series[str] = pa.Field(isin=list(TITLE_TYPES), description="The kind of title: movie, short, tvSeries, tvEpisode, videoGame, ...")
-    primaryTitle: Series[str] = pa.Field(nullable=True, description="The title the work is best known by, as IMDb shows it.")
-    originalTitle: Series[str] = pa.Field(nullable=True, description="The title in its original language; may be null.")
+    primaryTitle: Series[str] = pa.Field(
+        nullable=True, str_length={"max_value": MAX_TITLE_CHARACTERS}, description="The title the work is best known by, as IMDb shows it."
+    )
+    originalTitle: Series[str] = pa.Field(
+        nullable=True, str_length={"max_value": MAX_TITLE_CHARACTERS}, description="The title in its original language; may be null."
+    )
     isAdult: Series[pd.Int64Dtype] = pa.Field(isin=[0, 1], description="1 for an adult title, 0 otherwise.")
     startYear: Series[pd.Int64Dtype] = pa.Field(
         nullable=True, in_range={"min_value": 1850, "max_value": 2100},

@@ -94,7 +94,12 @@ def _check_violation(value_sql: str, check: pa.Check) -> tuple[str, str, str | N
         pattern = stats["pattern"]
         return f"NOT regexp_matches({value_sql}, {sql_literal(pattern)})", f"not matching {pattern}", None
     if name == "str_length":
-        return f"length({value_sql}) < {stats['min_value']!r}", f"shorter than {stats['min_value']}", None
+        low, high = stats.get("min_value"), stats.get("max_value")
+        tests = ([f"length({value_sql}) < {low!r}"] if low is not None else []) + (
+            [f"length({value_sql}) > {high!r}"] if high is not None else []
+        )
+        words = " or ".join(([f"shorter than {low}"] if low is not None else []) + ([f"longer than {high:,} characters"] if high is not None else []))
+        return " OR ".join(tests), words, None
     if name == "genres_within":
         allowed = ", ".join(sql_literal(v) for v in stats["allowed"])
         return (

@@ -85,10 +85,20 @@ def _violation_message(
     message = f"{file_name}: column {rule.column}: {count} row(s) {rule.description}"
     example_key, example_value, detail = example[0] if example else (None, None, None)
     if example_key is not None:  # a row without a key can't be pointed at
-        message += f", e.g. {key}={example_key} {rule.column}={example_value!r}"
+        message += f", e.g. {key}={example_key} {rule.column}={_shown(example_value)}"
     if detail:
         message += f" (new: {detail})"
     return message
+
+
+EXAMPLE_VALUE_CHARACTERS = 60
+
+
+def _shown(value: str) -> str:
+    """A value as an error line quotes it: whole when short, else its start and its length."""
+    if len(value) <= EXAMPLE_VALUE_CHARACTERS:
+        return repr(value)
+    return f"{value[:EXAMPLE_VALUE_CHARACTERS]!r}… ({len(value):,} characters)"
 
 
 def _hashes_repeat(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:

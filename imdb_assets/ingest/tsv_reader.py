@@ -24,6 +24,9 @@ from imdb_assets.errors import DataError
 
 # pyarrow reads this much text per parse task: larger blocks mean fewer tasks and chunks for DuckDB.
 ARROW_BLOCK_BYTES = 4 << 20
+# The longest row either reader accepts. IMDb's longest rows are a few hundred bytes; DuckDB silently
+# skips a row over its `max_line_size`, so longer rows are found and refused by name first.
+MAX_ROW_BYTES = ARROW_BLOCK_BYTES
 
 
 def example_row(columns: list[str], line: bytes | str, limit: int = 160) -> str:
@@ -85,8 +88,8 @@ def _read_csv_sql(columns: list[str], store_rejects: bool = False) -> str:
     column_spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in columns) + "}"
     # IMDb's files are not quoted: a title's " or ' is plain text, so quoting must be off.
     return f"""SELECT * FROM read_csv(?, delim='\t', quote='', escape='', header=true, nullstr='\\N',
-        columns={column_spec}, strict_mode=true, compression='gzip', auto_detect=false
-        {", store_rejects=true" if store_rejects else ""})"""
+        columns={column_spec}, strict_mode=true, compression='gzip', auto_detect=false,
+        max_line_size={MAX_ROW_BYTES + 1024}{", store_rejects=true" if store_rejects else ""})"""
 
 
 def _describe_truncation(path: Path, columns: list[str]) -> str:
@@ -138,6 +141,22 @@ def _describe_parse_error(con: duckdb.DuckDBPyConnection, path: Path, columns: l
     return f"{path.name}: line {line}, column {column}: {error_type.lower()}: {first_sentence}; row: {row}"
 
 
+def _describe_overlong_row(path: Path, columns: list[str]) -> str | None:
+    """The first row longer than MAX_ROW_BYTES, by line, size and the column where the limit falls."""
+    try:
+        with gzip.open(path, "rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if len(raw) > MAX_ROW_BYTES:
+                    column = columns[min(raw[:MAX_ROW_BYTES].count(b"\t"), len(columns) - 1)]
+                    return (
+                        f"{path.name}: line {number:,} is {len(raw):,} bytes long, more than the {MAX_ROW_BYTES:,} a row "
+                        f"may have (column {column}); row: {example_row(columns, raw[:4096])}"
+                    )
+    except (EOFError, OSError, zlib.error):
+        return None  # a truncated gzip is described by the reader below
+    return None
+
+
 def _raw_line(path: Path, line_number: int) -> bytes | None:
     with gzip.open(path, "rb") as handle:
         for number, raw in enumerate(handle, start=1):
@@ -174,6 +193,9 @@ def load_tsv(con: duckdb.DuckDBPyConnection, path: Path, model: type[pa.DataFram
     except (pyarrow.ArrowException, OSError, EOFError, zlib.error):
         pass  # DuckDB's strict reader decides below, and words the error if there is one
     name = path.name
+    overlong = _describe_overlong_row(path, columns)
+    if overlong:
+        raise DataError(overlong)
     try:
         con.execute(f"CREATE TEMP TABLE {table} AS {_read_csv_sql(columns)}", [str(path)])
     except duckdb.IOException as exc:

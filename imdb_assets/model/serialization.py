@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 import numpy as np
@@ -24,6 +25,8 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
+from imdb_assets.errors import one_line
+from imdb_assets.model.artifact_format import ARTIFACT_NAME, FORMAT  # noqa: F401  (re-exported)
 from imdb_assets.model.pipeline import (
     FEATURE_COLUMNS,
     calibrated_linear_pipeline,
@@ -31,8 +34,8 @@ from imdb_assets.model.pipeline import (
     genre_pair_tokens,
     genre_tokens,
 )
+from imdb_assets.model.store import ARTIFACT_READ_ERRORS
 
-from imdb_assets.model.artifact_format import ARTIFACT_NAME, FORMAT  # noqa: E402,F401  (re-exported)
 TOKENIZERS = {"genre_tokens": genre_tokens, "genre_pair_tokens": genre_pair_tokens}
 # Vectorizer settings that change what a fitted vectorizer outputs; all plain JSON values.
 _SAVED_PARAMS = (
@@ -110,22 +113,35 @@ def dumps(pipeline: Pipeline, metadata: dict | None = None) -> bytes:
     return out.getvalue()
 
 
+def _shown(value: object) -> str:
+    """A value read from a file, quoted and cut short for a one-line message."""
+    return one_line(repr(value), 60)
+
+
 def _build_vectorizer(block: dict, index: int) -> CountVectorizer:
     kind = block.get("kind")
     if kind not in _KINDS:
-        raise ModelFormatError(f"block {index} has kind {kind!r}, not one of {sorted(_KINDS)}")
-    params = dict(block.get("params") or {})
+        raise ModelFormatError(f"block {index} has kind {_shown(kind)}, not one of {sorted(_KINDS)}")
+    params = block.get("params") or {}
+    if not isinstance(params, dict):
+        raise ModelFormatError(f"block {index} has settings that are not a JSON object")
+    params = dict(params)
     unknown = sorted(set(params) - set(_SAVED_PARAMS))
     if unknown:
-        raise ModelFormatError(f"block {index} has unexpected settings {unknown}")
+        raise ModelFormatError(f"block {index} has unexpected settings {_shown(unknown)}")
     if "ngram_range" in params:
+        if not isinstance(params["ngram_range"], list):
+            raise ModelFormatError(f"block {index} has an ngram_range that is not a list")
         params["ngram_range"] = tuple(params["ngram_range"])
     tokenizer_name = block.get("tokenizer")
     if tokenizer_name is not None and tokenizer_name not in TOKENIZERS:
-        raise ModelFormatError(f"block {index} names tokenizer {tokenizer_name!r}, not one of {sorted(TOKENIZERS)}")
+        raise ModelFormatError(
+            f"block {index} names tokenizer {_shown(tokenizer_name)}, not one of {sorted(TOKENIZERS)}"
+        )
     vocabulary = block.get("vocabulary")
     if (
         not isinstance(vocabulary, list)
+        or not vocabulary
         or not all(isinstance(term, str) for term in vocabulary)
         or len(set(vocabulary)) != len(vocabulary)
     ):
@@ -134,23 +150,47 @@ def _build_vectorizer(block: dict, index: int) -> CountVectorizer:
     return _KINDS[kind](**params, tokenizer=TOKENIZERS.get(tokenizer_name), vocabulary=vocabulary)
 
 
-def loads(data: bytes) -> Pipeline:
-    """Rebuild the fitted pipeline from bytes written by `dumps` (data only: nothing is executed)."""
+def _error_name(exc: BaseException) -> str:
+    name = type(exc).__name__
+    return f"{type(exc).__module__}.{name}" if name == "error" else name  # zlib.error, re.error
+
+
+def _unpack(data: bytes) -> tuple[object, dict[str, np.ndarray]]:
+    """The spec (parsed JSON) and the arrays of a model file; a damaged or foreign file is refused in one line."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             spec = json.loads(archive.read("spec.json"))
-            with np.load(io.BytesIO(archive.read("arrays.npz")), allow_pickle=False) as npz:
+            loaded = np.load(io.BytesIO(archive.read("arrays.npz")), allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):
+                raise ValueError("arrays.npz is a single array, not an archive of arrays")
+            with loaded as npz:
                 arrays = {key: npz[key] for key in npz.files}
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ModelFormatError(f"not a model file of format {FORMAT}: {exc}") from None
-    if not isinstance(spec, dict) or spec.get("format") != FORMAT:
-        raise ModelFormatError(f"format {spec.get('format') if isinstance(spec, dict) else None!r} is not {FORMAT}")
-    blocks = spec.get("blocks") or []
+    except ARTIFACT_READ_ERRORS as exc:
+        raise ModelFormatError(f"not a model file ({_error_name(exc)}: {one_line(str(exc), 120)})") from None
+    return spec, arrays
+
+
+def _check_arrays(arrays: dict[str, np.ndarray]) -> None:
+    for key, array in arrays.items():
+        if array.dtype.kind != "f" or not np.isfinite(array).all():
+            raise ModelFormatError(f"array {_shown(key)} does not hold finite floating-point numbers")
+
+
+def _transformers(spec: dict) -> list[tuple]:
+    blocks = spec.get("blocks")
+    if not isinstance(blocks, list) or not blocks or not all(isinstance(block, dict) for block in blocks):
+        raise ModelFormatError("its blocks are not a non-empty list of JSON objects")
     transformers = []
     for index, block in enumerate(blocks):
         if block.get("column") not in FEATURE_COLUMNS:
-            raise ModelFormatError(f"block {index} reads column {block.get('column')!r}, not one of {FEATURE_COLUMNS}")
+            column = _shown(block.get("column"))
+            raise ModelFormatError(f"block {index} reads column {column}, not one of {FEATURE_COLUMNS}")
         transformers.append((str(block.get("name")), _build_vectorizer(block, index), block["column"]))
+    return transformers
+
+
+def _build(spec: dict, arrays: dict[str, np.ndarray]) -> Pipeline:
+    transformers = _transformers(spec)
     features = fixed_vocabulary_features(transformers)
     for index, (name, vectorizer, _) in enumerate(transformers):
         fitted = features.named_transformers_[name]
@@ -158,7 +198,7 @@ def loads(data: bytes) -> Pipeline:
             idf = arrays.get(f"idf_{index}")
             if idf is None or idf.shape != (len(fitted.vocabulary_),):
                 raise ModelFormatError(
-                    f"block {index} ({name}) has no idf weights for its {len(fitted.vocabulary_)} terms"
+                    f"block {index} ({_shown(name)}) has no idf weights for its {len(fitted.vocabulary_)} terms"
                 )
             fitted.idf_ = idf
     coef, intercept = arrays.get("coef"), arrays.get("intercept")
@@ -166,3 +206,20 @@ def loads(data: bytes) -> Pipeline:
     if coef is None or intercept is None or coef.shape != (width,) or intercept.shape != (1,):
         raise ModelFormatError(f"coefficients do not match the {width} feature columns")
     return calibrated_linear_pipeline(features, coef, float(intercept[0]))
+
+
+def loads(data: bytes) -> Pipeline:
+    """Rebuild the fitted pipeline from bytes written by `dumps` (data only: nothing is executed)."""
+    spec, arrays = _unpack(data)
+    if not isinstance(spec, dict):
+        raise ModelFormatError(f"spec.json holds a JSON {type(spec).__name__}, not an object")
+    if spec.get("format") != FORMAT:
+        raise ModelFormatError(f"format {_shown(spec.get('format'))} is not {FORMAT}")
+    _check_arrays(arrays)
+    try:
+        return _build(spec, arrays)
+    except ModelFormatError:
+        raise
+    except (ValueError, TypeError, re.error) as exc:  # settings scikit-learn's own validation refuses
+        why = f"{_error_name(exc)}: {one_line(str(exc), 120)}"
+        raise ModelFormatError(f"its settings cannot be rebuilt ({why})") from None

@@ -16,7 +16,10 @@ and a version's record is written last: a version without a record does not exis
 saving never leaves a half-written model visible.
 
 Loading verifies the artifact's sha256 against its record before reading a byte of it, and the format
-holds no code (no pickle), so a file the project did not write is refused rather than executed.
+holds no code (no pickle), so a file the project did not write is refused rather than executed. Every
+file name read from a record or attached to a version is a plain name inside its version folder, and a
+local store never follows a link out of the folder a key names: a hand-edited record cannot make the
+store read, promote or serve a file from elsewhere.
 
 A version is named by its save time and the first 8 hex digits of its artifact's sha256, and the store
 holds each model content once: saving a pipeline whose model.zip is byte for byte an intact stored one
@@ -29,9 +32,9 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
-import os
 import re
-import tempfile
+import zipfile
+import zlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -39,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from imdb_assets.errors import NotReadyError
+from imdb_assets.files import atomic_write_bytes
 from imdb_assets.model.artifact_format import ARTIFACT_NAME, FORMAT
 
 RECORD_FILE = "model.json"
@@ -46,15 +50,38 @@ CHAMPION_POINTER = "champion"
 LATEST_POINTER = "latest"
 AUDIT_PREFIX = "audit"
 _VERSION_PATTERN = re.compile(r"^\d{8}T\d{6}(?:\d{6})?-[0-9a-f]{8}$")
-_FILE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+$")
+# What unpacking a damaged or foreign model file raises (zip: bad CRC, encrypted, unknown method; zlib;
+# JSON; .npy headers and sizes; missing entries); its readers turn these into one line.
+ARTIFACT_READ_ERRORS = (
+    zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, OSError, RuntimeError,
+    RecursionError, MemoryError,
+)  # fmt: skip
+# A plain name inside its version folder: no separators, and never ".", ".." or a hidden temp file.
+_FILE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_SHOWN_NAME_CHARACTERS = 60
 
 
 class ModelArtifactError(RuntimeError):
-    """A stored model cannot be trusted or read (one line: which version, which file, what is wrong)."""
+    """A stored model cannot be trusted or read (one line: which version, which file, what is wrong).
+
+    `str()` says where the file lives, for the shell and logs; `public` says the same without the
+    store's location, for answers that leave the machine (the server's /health and 503s)."""
+
+    def __init__(self, version: str, file: str, problem: str, location: str | None = None):
+        self.version, self.file, self.problem = version, file, problem
+        super().__init__(f"model {version}: {location or file} {problem}")
+
+    @property
+    def public(self) -> str:
+        return f"model {self.version}: {self.file} {self.problem}"
 
 
 class CorruptModelError(ModelArtifactError):
-    """A model file does not match the checksum recorded when it was saved."""
+    """A model file does not match the checksum recorded when it was saved (or is missing)."""
+
+
+class OutsideFolderError(PermissionError):
+    """A local store's key leads out of its folder (a link pointing elsewhere): never read."""
 
 
 @dataclass(frozen=True)
@@ -95,10 +122,21 @@ def default_actor() -> str:
         return "unknown"
 
 
+def is_file_name(name: object) -> bool:
+    """`name` can only mean a file directly inside a version folder."""
+    return isinstance(name, str) and _FILE_NAME_PATTERN.match(name) is not None
+
+
+def _shown(name: object) -> str:
+    """A name from a record or a caller, quoted and cut short for a one-line message."""
+    text = repr(name)
+    return text if len(text) <= _SHOWN_NAME_CHARACTERS else text[: _SHOWN_NAME_CHARACTERS - 1] + "…"
+
+
 def _check_file_names(files: dict[str, bytes]) -> None:
     for name in files:
-        if not _FILE_NAME_PATTERN.match(name) or name in (RECORD_FILE, ARTIFACT_NAME):
-            raise ValueError(f"cannot store a file named {name!r} with a model")
+        if not is_file_name(name) or name in (RECORD_FILE, ARTIFACT_NAME):
+            raise ValueError(f"cannot store a file named {_shown(name)} with a model")
 
 
 class ModelStore(ABC):
@@ -107,7 +145,8 @@ class ModelStore(ABC):
     # ---- storage primitives: all a new backend implements -----------------------------------------
     @abstractmethod
     def _read_bytes(self, key: str) -> bytes:
-        """The object's bytes; FileNotFoundError when there is none."""
+        """The object's bytes; FileNotFoundError when there is none, OutsideFolderError when it leads out
+        of the folder its key names."""
 
     @abstractmethod
     def _write_bytes(self, key: str, data: bytes) -> None:
@@ -184,7 +223,7 @@ class ModelStore(ABC):
             record = self.record(version)
             if record.get("format") != FORMAT or record.get("sha256") != digest:
                 return False
-            return self._read_bytes(f"{version}/{record.get('artifact', ARTIFACT_NAME)}") == artifact
+            return self._read_version_file(version, self._artifact_name(version, record)) == artifact
         except (FileNotFoundError, NotReadyError, ModelArtifactError):
             return False
 
@@ -225,36 +264,62 @@ class ModelStore(ABC):
     def record(self, version: str) -> dict:
         version = self.check_version(version)
         try:
-            text = self._read_text(f"{version}/{RECORD_FILE}")
+            data = self._read_version_file(version, RECORD_FILE)
         except FileNotFoundError:
             raise NotReadyError(f"model version {version} not found in {self.location()}") from None
+        return self._parse_record(version, data)
+
+    def _parse_record(self, version: str, data: bytes) -> dict:
+        where = self.location(f"{version}/{RECORD_FILE}")
         try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
+            record = json.loads(data)
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+            why = f"{exc.msg}, line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
+            raise ModelArtifactError(version, RECORD_FILE, f"is not valid JSON ({why})", where) from None
+        if not isinstance(record, dict):
+            problem = f"holds a JSON {type(record).__name__}, not an object"
+            raise ModelArtifactError(version, RECORD_FILE, problem, where)
+        return record
+
+    def _file_key(self, version: str, name: object) -> str:
+        """The key of a file inside a version's folder; a name that could reach anywhere else is refused."""
+        version = self.check_version(version)
+        if not is_file_name(name):
             raise ModelArtifactError(
-                f"{self.location(f'{version}/{RECORD_FILE}')} is not valid JSON ({exc.msg}, line {exc.lineno})"
-            ) from None
+                version, _shown(name), "is not a plain file name in its version folder; refusing to read it"
+            )
+        return f"{version}/{name}"
+
+    def _read_version_file(self, version: str, name: object) -> bytes:
+        """A version's file (FileNotFoundError when absent); one that leads out of its folder is refused."""
+        key = self._file_key(version, name)
+        try:
+            return self._read_bytes(key)
+        except OutsideFolderError:
+            problem = "is a link leading out of its version folder; refusing to read it"
+            raise ModelArtifactError(version, str(name), problem, self.location(key)) from None
 
     def attach_file(self, version: str, name: str, data: bytes) -> str:
         """Add a file to an existing version (e.g. the model card, written once the promotion is decided);
         the artifact and the record can never be replaced this way. Returns its location."""
         version = self.check_version(version)
-        if not _FILE_NAME_PATTERN.match(name) or name in (RECORD_FILE, ARTIFACT_NAME):
-            raise ValueError(f"cannot attach a file named {name!r} to model {version}")
+        if not is_file_name(name) or name in (RECORD_FILE, ARTIFACT_NAME):
+            raise ValueError(f"cannot attach a file named {_shown(name)} to model {version}")
         if not self._exists(f"{version}/{RECORD_FILE}"):
             raise NotReadyError(f"model version {version} not found in {self.location()}")
         self._write_bytes(f"{version}/{name}", data)
         return self.location(f"{version}/{name}")
 
     def version_files(self, version: str) -> list[str]:
-        """Every file stored with a version (artifact, record, plots, card)."""
-        return self._list(self.check_version(version))
+        """Every file stored with a version (artifact, record, plots, card); names the store could not
+        have written are left out."""
+        return [name for name in self._list(self.check_version(version)) if is_file_name(name)]
 
     def read_file(self, version: str, name: str) -> bytes:
-        return self._read_bytes(f"{self.check_version(version)}/{name}")
+        return self._read_version_file(version, name)
 
     def file_location(self, version: str, name: str) -> str:
-        return self.location(f"{self.check_version(version)}/{name}")
+        return self.location(self._file_key(version, name))
 
     def latest_trained_version(self) -> str | None:
         """The most recently saved version (champion or not), or None."""
@@ -284,29 +349,56 @@ class ModelStore(ABC):
                 )
                 raise NotReadyError(f"no trained model is champion in {self.location()}: {hint}")
         record = self.record(version)
-        if record.get("format") != FORMAT:
-            raise ModelArtifactError(
-                f"model {version} was saved in format {record.get('format') or 'joblib (pickle)'!r}, which this version does not load "
-                f"(only {FORMAT}); retrain it with `imdb-assets run`"
-            )
-        key = f"{version}/{record['artifact']}"
-        try:
-            artifact = self._read_bytes(key)
-        except FileNotFoundError:
-            raise CorruptModelError(
-                f"model {version}: artifact {self.location(key)} is missing; refusing to load it"
-            ) from None
-        actual = sha256_hex(artifact)
-        if actual != record.get("sha256"):
-            raise CorruptModelError(
-                f"model {version}: {self.location(key)} has sha256 {actual[:12]}, not the {str(record.get('sha256'))[:12]} recorded "
-                "when it was saved (changed or damaged since); refusing to load it"
-            )
+        name, artifact = self.read_artifact(version, record)
         try:
             pipeline = serialization.loads(artifact)
         except serialization.ModelFormatError as exc:
-            raise ModelArtifactError(f"model {version}: {self.location(key)}: {exc}") from None
+            where = self.location(f"{version}/{name}")
+            raise ModelArtifactError(version, name, f"cannot be read: {exc}", where) from None
         return LoadedModel(version, pipeline, record)
+
+    def read_artifact(self, version: str, record: dict) -> tuple[str, bytes]:
+        """The artifact's file name and bytes, once its format, name and sha256 check out against `record`."""
+        self._check_format(version, record)
+        name = self._artifact_name(version, record)
+        where = self.location(f"{version}/{name}")
+        try:
+            artifact = self._read_version_file(version, name)
+        except FileNotFoundError:
+            raise CorruptModelError(version, name, "is missing; refusing to load it", where) from None
+        actual, recorded = sha256_hex(artifact), record.get("sha256")
+        if actual != recorded:
+            raise CorruptModelError(
+                version,
+                name,
+                f"has sha256 {actual[:12]}, not the {str(recorded)[:12]} recorded when it was saved "
+                "(changed or damaged since); refusing to load it",
+                where,
+            )
+        return name, artifact
+
+    def _check_format(self, version: str, record: dict) -> None:
+        saved_in = record.get("format")
+        if saved_in != FORMAT:
+            shown = _shown(saved_in) if saved_in else repr("joblib (pickle)")
+            raise ModelArtifactError(
+                version,
+                RECORD_FILE,
+                f"says the model was saved in format {shown}, which this version does not load (only {FORMAT}); "
+                "retrain it with `imdb-assets run`",
+                self.location(f"{version}/{RECORD_FILE}"),
+            )
+
+    def _artifact_name(self, version: str, record: dict) -> str:
+        name = record.get("artifact", ARTIFACT_NAME)
+        if not is_file_name(name):
+            raise ModelArtifactError(
+                version,
+                RECORD_FILE,
+                f"names artifact {_shown(name)}, not a plain file name in its version folder; refusing to load it",
+                self.location(f"{version}/{RECORD_FILE}"),
+            )
+        return name
 
     # ---- champion and audit log --------------------------------------------------------------------
     def champion_version(self) -> str | None:
@@ -362,22 +454,19 @@ class LocalModelStore(ModelStore):
         return self.root / key if key else self.root
 
     def _read_bytes(self, key: str) -> bytes:
-        return self._path(key).read_bytes()
+        return self._confined(key).read_bytes()
+
+    def _confined(self, key: str) -> Path:
+        """The file of `key`, checked to resolve inside the folder the key names (links followed)."""
+        path = self._path(key)
+        folder = self.root.resolve() / Path(key).parent
+        if not path.resolve().is_relative_to(folder):
+            raise OutsideFolderError(f"{path} leads outside {self._path(str(Path(key).parent))}; refusing to read it")
+        return path
 
     def _write_bytes(self, key: str, data: bytes) -> None:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp_name, 0o644)  # mkstemp's 0600 would hide models from a server running as another user
-            os.replace(tmp_name, path)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+        # 0644 (a server running as another user must read models), synced, folder synced.
+        atomic_write_bytes(self._path(key), data)
 
     def _list(self, prefix: str) -> list[str]:
         folder = self._path(prefix)

@@ -6,9 +6,11 @@ weights and the logistic regression's coefficients. This module reads it and com
 `pipeline.predict_proba` gives, with the vectorizers' analyzers re-stated in `text_analyzers.py` and
 TF-IDF's arithmetic (counts or binary, sublinear tf, idf, row norm) done on one row in Python.
 
-Only the happy path is taken here: another format, a setting not re-stated, a missing file or a
-checksum mismatch makes `load_champion` load the model the full way instead, which either scores it
-(slower, same answer) or says in one line what is wrong. The tests hold its answers equal to the pipeline's.
+The file is read through the store (`read_artifact`), so its name, folder and checksum are checked as
+for a full load and any problem there is the store's one-line error. Past that only the happy path is
+taken: a setting not re-stated, or a file it cannot unpack, makes `load_champion` load the model the
+full way instead, which either scores it (slower, same answer) or says in one line what is wrong. The
+tests hold its answers equal to the pipeline's.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from functools import partial
 
 import numpy as np
 
-from imdb_assets.features.text import normalise_title, split_genres
-from imdb_assets.model.store import LoadedModel, ModelStore, sha256_hex
-from imdb_assets.serving.predictor import Prediction, check_title, pipeline_probability, prediction_from
+from imdb_assets.features.text import normalise_title
+from imdb_assets.model.store import ARTIFACT_READ_ERRORS, LoadedModel, ModelStore
+from imdb_assets.serving.predictor import Prediction, check_title, checked_genres, pipeline_probability, prediction_from
 from imdb_assets.serving.text_analyzers import TOKENIZERS, Analyzer, analyzer_for
 
 FORMAT = "imdb-assets-linear-text-model/1"  # serialization.FORMAT, the one format this reader knows
@@ -114,13 +116,26 @@ def _read_file(artifact: bytes) -> tuple[list, dict[str, np.ndarray]] | None:
     try:
         with zipfile.ZipFile(io.BytesIO(artifact)) as archive:
             spec = json.loads(archive.read("spec.json"))
-            with np.load(io.BytesIO(archive.read("arrays.npz")), allow_pickle=False) as npz:
+            loaded = np.load(io.BytesIO(archive.read("arrays.npz")), allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):
+                return None
+            with loaded as npz:
                 arrays = {key: npz[key] for key in npz.files}
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+    except ARTIFACT_READ_ERRORS:  # damaged: the full load says how, in one line
         return None
     if not isinstance(spec, dict) or spec.get("format") != FORMAT or not isinstance(spec.get("blocks"), list):
         return None
     return spec["blocks"], arrays
+
+
+def _finite_floats(arrays: dict[str, np.ndarray]) -> bool:
+    return all(array.dtype.kind == "f" and np.isfinite(array).all() for array in arrays.values())
+
+
+def _distinct_names(specs: list) -> bool:
+    """Scoring ignores block names, but the full load refuses repeated ones: both must refuse the same files."""
+    names = [str(spec.get("name")) for spec in specs if isinstance(spec, dict)]
+    return len(set(names)) == len(names)
 
 
 def file_scorer(artifact: bytes) -> Score | None:
@@ -131,6 +146,8 @@ def file_scorer(artifact: bytes) -> Score | None:
     specs, arrays = read
     coef, intercept = arrays.get("coef"), arrays.get("intercept")
     if coef is None or intercept is None or coef.ndim != 1 or intercept.shape != (1,) or not specs:
+        return None
+    if not _finite_floats(arrays) or not _distinct_names(specs):
         return None
     blocks, start = [], 0
     for index, spec in enumerate(specs):
@@ -165,21 +182,14 @@ class FileModel:
     def predict(self, title: str, genres: Sequence[str] | str) -> Prediction:
         """What `predictor.predict` answers for this model."""
         check_title(title)
-        genre_list = split_genres(genres)
+        genre_list = checked_genres(genres)
         probability = self.score(normalise_title(title), ",".join(genre_list))
         return prediction_from(probability, self.version, self.record, genre_list)
 
 
 def _from_file(store: ModelStore, version: str) -> FileModel | None:
-    record = store.record(version)  # its errors are the ones a full load would give first
-    if record.get("format") != FORMAT or not isinstance(record.get("artifact"), str):
-        return None
-    try:
-        artifact = store.read_file(version, record["artifact"])
-    except (FileNotFoundError, ValueError):
-        return None
-    if sha256_hex(artifact) != record.get("sha256"):
-        return None  # the full load refuses it, naming both checksums
+    record = store.record(version)
+    _, artifact = store.read_artifact(version, record)  # the checks, and errors, of a full load
     score = file_scorer(artifact)
     return FileModel(version, record, score, from_file=True) if score else None
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from imdb_assets.features.text import normalise_title, split_genres
 from imdb_assets.model.store import LoadedModel
 from imdb_assets.serving.genre_suggestions import suggestions_for
+from imdb_assets.serving.limits import MAX_GENRE_CHARS, MAX_GENRES, MAX_TITLE_CHARS
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,22 @@ class InvalidInputError(ValueError):
 def check_title(title: str) -> None:
     if not title or not str(title).strip():
         raise InvalidInputError("title is empty")
+    if len(str(title)) > MAX_TITLE_CHARS:
+        raise InvalidInputError(f"title is {len(str(title)):,} characters long, over the limit of {MAX_TITLE_CHARS}")
+
+
+def checked_genres(genres: Sequence[str] | str) -> list[str]:
+    """`split_genres`, once the genres are no more and no longer than the HTTP API takes (checked before
+    any work is spent on them: canonicalising or suggesting for a 50 MB genre would take minutes)."""
+    raw = genres.split(",") if isinstance(genres, str) else list(genres or ())
+    items = [g.strip() for g in raw if g is not None]
+    items = [g for g in items if g]
+    longest = max(map(len, items), default=0)
+    if longest > MAX_GENRE_CHARS:
+        raise InvalidInputError(f"genres: one is {longest:,} characters long, over the limit of {MAX_GENRE_CHARS}")
+    if len(items) > MAX_GENRES:
+        raise InvalidInputError(f"genres: {len(items):,} given, over the limit of {MAX_GENRES}")
+    return split_genres(items)
 
 
 def pipeline_probability(pipeline, title_clean: str, genres: str) -> float:
@@ -55,6 +72,6 @@ def prediction_from(probability: float, version: str, record: dict, genre_list: 
 
 def predict(model: LoadedModel, title: str, genres: list[str] | str) -> Prediction:
     check_title(title)
-    genre_list = split_genres(genres)
+    genre_list = checked_genres(genres)
     probability = pipeline_probability(model.pipeline, normalise_title(title), ",".join(genre_list))
     return prediction_from(probability, model.version, model.record, genre_list)

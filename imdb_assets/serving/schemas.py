@@ -6,9 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-MAX_TITLE_CHARS = 500
-MAX_GENRES = 30
-MAX_GENRE_CHARS = 50
+from imdb_assets.serving.limits import MAX_GENRE_CHARS, MAX_GENRES, MAX_TITLE_CHARS
+
 NO_COMMA = r"^[^,]*$"  # one genre per item: "Comedy,Drama" would silently be two
 
 Genre = Annotated[str, StringConstraints(max_length=MAX_GENRE_CHARS, pattern=NO_COMMA)]

@@ -73,7 +73,10 @@ def _word_tokenizer(params: dict, tokenizer: str | None) -> Callable[[str], list
     pattern = params.get("token_pattern")
     if not isinstance(pattern, str):
         return None
-    compiled = re.compile(pattern)
+    try:
+        compiled = re.compile(pattern)
+    except re.error:  # a pattern scikit-learn could not compile either: the full load names it
+        return None
     return compiled.findall if compiled.groups <= 1 else None  # sklearn refuses more than one group
 
 
@@ -90,7 +93,7 @@ def analyzer_for(params: dict, tokenizer: str | None = None) -> Analyzer | None:
         if tokenize is None:
             return None
         return lambda text: word_ngrams(tokenize(text.lower() if lowercase else text), min_n, max_n)
-    ngrams = {"char": char_ngrams, "char_wb": char_wb_ngrams}.get(kind)
+    ngrams = {"char": char_ngrams, "char_wb": char_wb_ngrams}.get(kind) if isinstance(kind, str) else None
     if ngrams is None:
         return None
     return lambda text: ngrams(text.lower() if lowercase else text, min_n, max_n)
