@@ -97,6 +97,12 @@ class BadCase:
     expected_words: tuple[str, ...]  # file, column, example row (key or value) the one-line error must name
 
 
+def huge_header(folder: Path) -> None:
+    # A 50 MB column name: the error quotes the header, cut, not whole.
+    write_tsv_gz(folder / BASICS, [*BASICS_HEADER, "x" * 50_000_000], [row + [""] for row in good_basics()])
+    write_tsv_gz(folder / RATINGS, RATINGS_HEADER, good_ratings())
+
+
 def overlong_title(folder: Path) -> None:
     # A 5 MB title: no title is that long (and DuckDB alone would skip such a row without a word).
     basics = good_basics()
@@ -117,5 +123,6 @@ BAD_CASES: dict[str, BadCase] = {
     "header_only": BadCase(header_only, (RATINGS, "no rows")),
     "truncated_gzip": BadCase(truncated_gzip, (BASICS, "truncated gzip", "at column", "last complete row: tconst=tt")),
     "non_numeric_runtime": BadCase(non_numeric_runtime, (BASICS, "runtimeMinutes", "tt0000003", "ninety")),
+    "huge_header": BadCase(huge_header, (BASICS, "unexpected column", "'xxxx")),
     "overlong_title": BadCase(overlong_title, (BASICS, "column primaryTitle", "longer than 2,000 characters", "tconst=tt0000006", "(5,000,000 characters)")),
 }

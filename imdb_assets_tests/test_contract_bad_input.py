@@ -25,6 +25,7 @@ def test_bad_snapshot_fails_in_one_line_and_keeps_every_output(case: str, home_c
     assert error.startswith("imdb-assets run: error: raw_imdb_tables: "), error
     for word in BAD_CASES[case].expected_words:
         assert word in error, f"{word!r} not in: {error}"
+    assert len(error) <= 300 and len(err.strip().splitlines()) <= 8  # one error line, input cut, plus step lines
     assert fingerprint(home_copy) == before
 
 

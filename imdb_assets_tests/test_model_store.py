@@ -219,7 +219,7 @@ def test_reads_never_follow_a_link_out_of_their_folder(store, trained, tmp_path)
     refusal = "is a link leading out of its version folder; refusing to read it"
     with pytest.raises(ModelArtifactError, match=refusal) as refused:
         store.record(version)
-    assert str(refused.value) == f"model {version}: {store.root / version / 'model.json'} {refusal}"
+    assert str(refused.value) == f"model {version}: model.json {refusal} (in {store.root / version / 'model.json'})"
     assert refused.value.public == f"model {version}: model.json {refusal}"
 
     (store.root / "champion").symlink_to(outside)

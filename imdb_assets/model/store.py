@@ -69,7 +69,8 @@ class ModelArtifactError(RuntimeError):
 
     def __init__(self, version: str, file: str, problem: str, location: str | None = None):
         self.version, self.file, self.problem = version, file, problem
-        super().__init__(f"model {version}: {location or file} {problem}")
+        # The location last: an error line cut to its first 300 characters keeps what is wrong.
+        super().__init__(f"model {version}: {file} {problem}" + (f" (in {location})" if location and location != file else ""))
 
     @property
     def public(self) -> str:
