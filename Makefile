@@ -9,18 +9,24 @@ DBT_BIGQUERY_VENV ?= .venv-dbt-bigquery
 
 .PHONY: install run dev serve test test-fast sample clean prod-tools bench bench-small bench-serving
 
+INSTALL_LOG := $(VENV)/install.log
+
+# pip's own output goes to a log, shown only when the install fails; the terminal gets one line.
+# (setuptools explains editable installs at length on every install: the project knows, imports
+# resolve to ./imdb_assets.)
 $(STAMP): setup.py pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip wheel
-	# setuptools explains editable installs at length on every install; the project knows (imports resolve to ./imdb_assets).
-	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+	@echo "building $(VENV) (pip's log: $(INSTALL_LOG))"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@{ $(BIN)/pip install --quiet --upgrade pip wheel && \
+	  PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e ".[dev]"; } > $(INSTALL_LOG) 2>&1 \
+	  || { tail -n 40 $(INSTALL_LOG); echo "install failed; the whole log is $(INSTALL_LOG)"; exit 1; }
+	@touch $(STAMP)
 
 install: $(STAMP)
 
 ## Materialize the whole asset graph on the bundled sample and print what it made.
 run: $(STAMP)
-	$(BIN)/imdb-assets run
+	@$(BIN)/imdb-assets run
 
 ## The Dagster UI (http://127.0.0.1:3000; another port: `PORT=3001 make dev`) with the sensors running:
 ## a snapshot loaded with `imdb-assets ingest` is built and refreshed while you watch.

@@ -10,10 +10,10 @@ from dagster import (
 
 from imdb_assets.automation.definitions import JOBS, SCHEDULES, SENSORS, with_refresh_conditions
 from imdb_assets.dataset import assets as dataset_assets
+from imdb_assets.environments import resources_for_env
 from imdb_assets.features import assets as feature_assets
 from imdb_assets.ingest import assets as ingest_assets
 from imdb_assets.model import assets as model_assets
-from imdb_assets.resources.environments import resources_for_env
 from imdb_assets.settings import current_env
 from imdb_assets.step_progress import plain_console_logger, step_progress_logger
 from imdb_assets.transform import assets as transform_assets

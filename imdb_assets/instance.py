@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from dagster import DagsterInstance
 
 from imdb_assets.files import atomic_write_text
+from imdb_assets.settings import user_dagster_home
 
 INSTANCE_YAML = """\
 telemetry:
@@ -27,6 +27,6 @@ def prepare_dagster_home(dagster_home: Path) -> Path:
 
 def local_instance(dagster_home: Path) -> DagsterInstance:
     """DAGSTER_HOME if the user set one, else the instance under IMDB_ASSETS_HOME."""
-    if os.environ.get("DAGSTER_HOME"):
+    if user_dagster_home() is not None:
         return DagsterInstance.get()
     return DagsterInstance.from_config(str(prepare_dagster_home(dagster_home)))

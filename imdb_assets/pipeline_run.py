@@ -14,6 +14,7 @@ from imdb_assets.errors import DataError, error_text, one_line, user_error_of
 from imdb_assets.partitions import check_snapshot_date, register_snapshot_dates
 from imdb_assets.run_recovery import cli_process_tags, fail_runs_of_ended_processes
 from imdb_assets.scratch import remove_stale_scratch
+from imdb_assets.step_progress import write_missing_step_lines
 
 RAW_AND_DBT = ("raw_title_basics", "raw_title_ratings", "filtered_movies_incremental")
 DOWNSTREAM = ("movies_csv", "movies_dataset", "movie_features", "enjoyment_model")
@@ -98,6 +99,7 @@ def run_pipeline(
         tags=cli_process_tags(),
         raise_on_error=False,
     )
+    write_missing_step_lines(instance, result.run_id)
     if not result.success:
         raise DataError(_failure_message(result))
     return summarize(snapshot_date, instance, run_id=result.run_id)
@@ -111,6 +113,7 @@ def _run_on_dataset_version(dataset_version: str, instance: DagsterInstance, def
     result = defs.resolve_job_def(retrain_on_dataset_job.name).execute_in_process(
         instance=instance, run_config=run_config, tags=cli_process_tags(), raise_on_error=False
     )
+    write_missing_step_lines(instance, result.run_id)
     if not result.success:
         raise DataError(_failure_message(result))
     return summarize(date.fromisoformat(record.snapshot_date), instance, run_id=result.run_id)

@@ -1,12 +1,14 @@
-"""The one place where the environment is chosen.
+"""The one place where the environment is chosen, and the reader of every setting but prod's.
 
-`IMDB_ASSETS_ENV` selects `local` (default: DuckDB, folders, offline) or `prod` (BigQuery, GCS, k8s).
+`IMDB_ASSETS_ENV` selects `local` (default: DuckDB, folders, offline) or `prod` (BigQuery, GCS, k8s);
+the prod variables are read and checked in imdb_assets/prod_settings.py.
 All local state lives under one folder, `IMDB_ASSETS_HOME`, so two homes never interfere.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,3 +95,34 @@ def crash_point_requested() -> str:
     if current_env() == "prod":
         return ""
     return os.environ.get("IMDB_ASSETS_CRASH_AT", "")
+
+
+def dbt_executable() -> str:
+    """IMDB_ASSETS_DBT_EXECUTABLE (production's dbt-bigquery has its own venv), else the default dbt."""
+    return os.environ.get("IMDB_ASSETS_DBT_EXECUTABLE", "") or default_dbt_executable()
+
+
+def default_dbt_executable() -> str:
+    # dbt may not be on PATH (e.g. a venv used without activation): use the one beside this Python.
+    beside_python = Path(sys.executable).parent / "dbt"
+    return str(beside_python) if beside_python.exists() else "dbt"
+
+
+def user_dagster_home() -> Path | None:
+    """DAGSTER_HOME when the user set one (it then wins over the instance under IMDB_ASSETS_HOME)."""
+    value = os.environ.get("DAGSTER_HOME", "")
+    return Path(value).expanduser().resolve() if value else None
+
+
+def whole_seconds(name: str, default: int) -> int:
+    """A positive number of seconds from variable `name` (unset or empty: `default`)."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{name}={text!r} is not a whole number of seconds") from None
+    if value < 1:
+        raise ValueError(f"{name}={value} must be at least 1 second")
+    return value

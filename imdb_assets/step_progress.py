@@ -31,6 +31,12 @@ class StepProgressHandler(logging.Handler):
         return bool(getattr(self.stream, "isatty", lambda: False)())
 
     def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._emit(record)
+        except Exception:  # noqa: BLE001 - a progress line must never fail the run it reports on
+            self.handleError(record)
+
+    def _emit(self, record: logging.LogRecord) -> None:
         event = getattr(record, "dagster_event", None)
         if event is None or not event.step_key:
             return
@@ -43,18 +49,41 @@ class StepProgressHandler(logging.Handler):
                 self.open_line = True
         elif kind in _ENDED:
             seconds = time.monotonic() - self.started_at.pop(event.step_key, time.monotonic())
-            self._write_end(event, kind, seconds)
+            run_id = (getattr(record, "dagster_meta", None) or {}).get("run_id", "")
+            self._write_end(run_id, event, kind, seconds)
 
-    def _write_end(self, event, kind: str, seconds: float) -> None:
+    def _write_end(self, run_id: str, event, kind: str, seconds: float) -> None:
         prefix = "\r\033[K" if self.open_line and self._interactive() else ""
         self.open_line = False
-        if kind == DagsterEventType.STEP_SUCCESS.value:
-            line = f"  ok  {event.step_key:<26} {seconds:6.1f} s"
-        else:
-            # The reason is the run's one error line (imdb-assets run prints it); here only the step.
-            line = f"  FAILED  {event.step_key:<22} {seconds:6.1f} s"
-        self.stream.write(prefix + line + "\n")
+        self.stream.write(prefix + step_line(event.step_key, kind == DagsterEventType.STEP_SUCCESS.value, seconds) + "\n")
         self.stream.flush()
+        ENDED_STEPS.add((run_id, event.step_key))
+
+
+# (run id, step) of every finished step a line was written for, in this process.
+ENDED_STEPS: set[tuple[str, str]] = set()
+
+
+def step_line(step_key: str, succeeded: bool, seconds: float) -> str:
+    if succeeded:
+        return f"  ok  {step_key:<26} {seconds:6.1f} s"
+    # The reason is the run's one error line (imdb-assets run prints it); here only the step.
+    return f"  FAILED  {step_key:<22} {seconds:6.1f} s"
+
+
+def write_missing_step_lines(instance, run_id: str, stream=None) -> None:
+    """Lines for the finished steps of `run_id` the logger did not get to write, from the run's step stats.
+
+    Dagster hands step events to a run's loggers through two log managers (orchestration and
+    execution); now and then the last step's events do not reach this logger. The event log has them."""
+    stream = stream or sys.stderr
+    for stats in instance.get_run_step_stats(run_id):
+        if (run_id, stats.step_key) in ENDED_STEPS or stats.end_time is None or stats.start_time is None:
+            continue
+        succeeded = stats.status is not None and stats.status.value == "SUCCESS"
+        stream.write(step_line(stats.step_key, succeeded, stats.end_time - stats.start_time) + "\n")
+        ENDED_STEPS.add((run_id, stats.step_key))
+    stream.flush()
 
 
 @logger(description="One line per step on stderr (what `imdb-assets run` shows).")

@@ -75,7 +75,7 @@ def test_help_is_printed_with_the_examples(capsys):
 
 def test_dataset_list_reads_the_registry_of_the_environments_repository(imdb_home: Path):
     from imdb_assets.dataset.layout import MOVIES_CSV_PATH
-    from imdb_assets.resources.environments import resources_for_env
+    from imdb_assets.environments import resources_for_env
 
     assert dataset.MOVIES_CSV_PATH == MOVIES_CSV_PATH
     assert dataset._registry().path == resources_for_env()["dataset_repository"].registry(MOVIES_CSV_PATH).path
@@ -93,7 +93,7 @@ PROD = {
 
 def test_dataset_list_reads_the_prod_repositorys_registry_too(imdb_home: Path, monkeypatch: pytest.MonkeyPatch):
     from imdb_assets.dataset.layout import MOVIES_CSV_PATH
-    from imdb_assets.resources.environments import resources_for_env
+    from imdb_assets.environments import resources_for_env
 
     for name, value in PROD.items():
         monkeypatch.setenv(name, value)

@@ -11,7 +11,7 @@ import pytest
 from dagster import DagsterInstance
 
 from imdb_assets.definitions import build_definitions
-from imdb_assets.resources.dataset_repository import DatasetPushError, DatasetRepository
+from imdb_assets.dataset.repository import DatasetPushError, DatasetRepository
 from imdb_assets.settings import LocalPaths
 from imdb_assets_tests.dataset_helpers import MOVIES_CSV, latest_metadata, materialize_downstream, md5_of
 

@@ -22,7 +22,7 @@ from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from imdb_assets.dataset.registry import VersionRegistry
 from imdb_assets.fault_injection import CRASH_EXIT_CODE
-from imdb_assets.resources.dataset_repository import pointer_md5
+from imdb_assets.dataset.repository import pointer_md5
 from imdb_assets.settings import LocalPaths
 from imdb_assets_tests.dagster_dev_process import processes_with_env
 from imdb_assets_tests.imdb_files import changed_sample

@@ -17,7 +17,7 @@ from imdb_assets.errors import DataError
 from imdb_assets.ingest.assets import raw_imdb_tables
 from imdb_assets.ingest.imdb_files import check_snapshot, stage_snapshot
 from imdb_assets.ingest.load import ingest_snapshot
-from imdb_assets.resources.imdb_source import ImdbSource
+from imdb_assets.ingest.source import ImdbSource
 from imdb_assets.resources.warehouse import DuckDBWarehouse, Warehouse
 from imdb_assets_tests.bad_snapshots import good_basics, good_ratings
 from imdb_assets_tests.imdb_files import movie, write_snapshot

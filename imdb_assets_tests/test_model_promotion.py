@@ -181,7 +181,7 @@ def _materialize_model_with_store(home: Path, store_class: type[LocalModelStore]
     from dagster import materialize
 
     from imdb_assets.definitions import ALL_ASSETS, build_definitions
-    from imdb_assets.resources.model_store import ModelStoreResource
+    from imdb_assets.model.store_resource import ModelStoreResource
 
     class InjectedStoreResource(ModelStoreResource):
         def store(self):

@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 
 from imdb_assets.cli import main
-from imdb_assets.resources.dataset_repository import pointer_md5
+from imdb_assets.dataset.repository import pointer_md5
 from imdb_assets.settings import LocalPaths
 
 METRICS = {"roc_auc", "balanced_accuracy", "f1", "log_loss", "brier", "positive_rate"}

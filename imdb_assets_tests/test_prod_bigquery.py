@@ -17,7 +17,7 @@ from imdb_assets.partitions import register_snapshot_dates
 from imdb_assets.dataset.validate import validate_movies
 from imdb_assets.ingest.assets import raw_imdb_tables
 from imdb_assets.resources.bigquery_warehouse import BigQueryWarehouse
-from imdb_assets.resources.imdb_source import ImdbSource
+from imdb_assets.ingest.source import ImdbSource
 from imdb_assets.resources.warehouse import WarehouseBusyError
 from imdb_assets.transform.assets import imdb_dbt_models
 from imdb_assets.transform.project import SubprocessOnlyDbtResource, imdb_dbt_project

@@ -8,7 +8,7 @@ import pytest
 from dagster_gcp import GCSResource
 from google.cloud import storage
 
-from imdb_assets.resources.dataset_repository import DatasetRepository
+from imdb_assets.dataset.repository import DatasetRepository
 from imdb_assets.resources.gcs_lake import GCSLake
 from imdb_assets.resources.gs_url import split_gs_url
 from imdb_assets.resources.lake import LakeConflictError
@@ -122,18 +122,25 @@ def test_model_store_on_gcs_versions_champion_audit_and_refuses_a_tampered_model
     assert store.file_location(version, "card.md") == f"gs://{BUCKET}/models/{version}/card.md"
 
     storage.Client().bucket(BUCKET).blob(f"models/{version}/model.zip").upload_from_string(b"not the model")
-    with pytest.raises(CorruptModelError, match=f"gs://imdb-lake/models/{version}/model.zip has sha256"):
+    with pytest.raises(CorruptModelError, match=f"model.zip has sha256 .*gs://imdb-lake/models/{version}/model.zip"):
         store.load(version)
 
 
 def test_the_commands_use_the_gcs_model_store_in_prod(gcs, monkeypatch, capsys):
     from imdb_assets.cli import main
     from imdb_assets.model.gcs_store import GCSModelStore
-    from imdb_assets.model.store_for_env import model_store_for_env
+    from imdb_assets.model_store_for_env import model_store_for_env
 
-    monkeypatch.setenv("IMDB_ASSETS_ENV", "prod")
-    monkeypatch.setenv("IMDB_ASSETS_MODEL_STORE_URL", f"gs://{BUCKET}/models")
-    monkeypatch.setenv("IMDB_ASSETS_GCP_PROJECT", EMULATOR_PROJECT)
+    # The commands read the same checked prod settings as the asset graph: all of them must be set.
+    for name, value in {
+        "IMDB_ASSETS_ENV": "prod",
+        "IMDB_ASSETS_MODEL_STORE_URL": f"gs://{BUCKET}/models",
+        "IMDB_ASSETS_GCP_PROJECT": EMULATOR_PROJECT,
+        "IMDB_ASSETS_LAKE_URL": f"gs://{BUCKET}/lake",
+        "IMDB_ASSETS_DVC_REMOTE_URL": f"gs://{BUCKET}/dvc",
+        "IMDB_ASSETS_IO_URL": f"gs://{BUCKET}/io",
+    }.items():
+        monkeypatch.setenv(name, value)
     store = model_store_for_env()
     assert isinstance(store, GCSModelStore) and store.url == f"gs://{BUCKET}/models"
     capsys.readouterr()

@@ -8,11 +8,12 @@ import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 from google.cloud import storage
 
-from imdb_assets.partitions import register_snapshot_dates
 from imdb_assets.definitions import ALL_ASSET_CHECKS, ALL_ASSETS
+from imdb_assets.environments import prod_resources
 from imdb_assets.model.gcs_store import GCSModelStore
+from imdb_assets.partitions import register_snapshot_dates
 from imdb_assets.pipeline_run import DOWNSTREAM, RAW_AND_DBT
-from imdb_assets.resources.prod_settings import load_prod_settings, prod_resources
+from imdb_assets.prod_settings import load_prod_settings
 from imdb_assets.settings import BUNDLED_SAMPLE_DIR
 from imdb_assets_tests.prod_fixtures import (
     EMULATOR_PROJECT,

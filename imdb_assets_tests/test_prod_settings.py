@@ -6,12 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from imdb_assets.resources.prod_settings import (
-    REQUIRED_VARIABLES,
-    ProdSettingsError,
-    load_prod_settings,
-    prod_resources,
-)
+from imdb_assets.environments import prod_resources
+from imdb_assets.prod_settings import REQUIRED_VARIABLES, ProdSettingsError, load_prod_settings
 
 COMPLETE = {
     "IMDB_ASSETS_GCP_PROJECT": "imdb-prod",
@@ -62,3 +58,28 @@ def test_the_prod_switch_fails_at_start_up_naming_what_is_missing(monkeypatch: p
     monkeypatch.setenv("IMDB_ASSETS_ENV", "prod")
     with pytest.raises(ProdSettingsError, match="IMDB_ASSETS_GCP_PROJECT"):
         build_definitions()
+
+
+def test_the_commands_model_store_reads_the_same_checked_settings(monkeypatch: pytest.MonkeyPatch):
+    from imdb_assets.model_store_for_env import model_store_for_env
+
+    monkeypatch.setenv("IMDB_ASSETS_ENV", "prod")
+    for name in REQUIRED_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("IMDB_ASSETS_MODEL_STORE_URL", "gs://imdb-prod-models/models")
+    with pytest.raises(ProdSettingsError) as raised:
+        model_store_for_env()
+    assert "IMDB_ASSETS_GCP_PROJECT is not set" in str(raised.value)
+
+
+def test_build_definitions_env_switches_the_dbt_target_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from imdb_assets.definitions import build_definitions
+
+    for name, value in {**COMPLETE, "IMDB_ASSETS_HOME": str(tmp_path)}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("IMDB_ASSETS_ENV", "local")
+    prod = build_definitions(env="prod").resources
+    assert prod["dbt"].target == "prod" and prod["model_store"].root == "gs://imdb-prod-models/models"
+    monkeypatch.setenv("IMDB_ASSETS_ENV", "prod")
+    local = build_definitions(env="local").resources
+    assert local["dbt"].target == "local" and local["model_store"].root == str(tmp_path / "models")

@@ -28,7 +28,7 @@ import yaml
 
 from imdb_assets.automation.supervisor import Supervisor
 from imdb_assets.files import atomic_write_text
-from imdb_assets.settings import local_paths
+from imdb_assets.settings import local_paths, user_dagster_home
 
 # Missing keys are filled in; a value the user set is never overwritten.
 INSTANCE_DEFAULTS = {
@@ -81,7 +81,7 @@ def reset_signal_handlers() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
-    dagster_home = Path(os.environ.get("DAGSTER_HOME") or local_paths().dagster_home).expanduser().resolve()
+    dagster_home = user_dagster_home() or local_paths().dagster_home
     prepare_instance(dagster_home)
     initialize_storage(dagster_home)
     os.environ["DAGSTER_HOME"] = str(dagster_home)

@@ -6,7 +6,7 @@ environment of the process that starts Dagster.
 
 from __future__ import annotations
 
-import os
+from imdb_assets.settings import whole_seconds
 
 SENSOR_INTERVAL_ENV = "IMDB_ASSETS_SENSOR_INTERVAL_SECONDS"
 AUTOMATION_INTERVAL_ENV = "IMDB_ASSETS_AUTOMATION_INTERVAL_SECONDS"
@@ -18,24 +18,11 @@ MAX_PARTITIONS_PER_TICK = 10
 WAREHOUSE_BUSY_TIMEOUT_SECONDS = 2.0
 
 
-def _positive_int(name: str, default: int) -> int:
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(f"{name}={text!r} is not a whole number of seconds") from None
-    if value < 1:
-        raise ValueError(f"{name}={value} must be at least 1 second")
-    return value
-
-
 def sensor_interval_seconds() -> int:
     """Minimum seconds between two ticks of `new_warehouse_partitions`."""
-    return _positive_int(SENSOR_INTERVAL_ENV, DEFAULT_INTERVAL_SECONDS)
+    return whole_seconds(SENSOR_INTERVAL_ENV, DEFAULT_INTERVAL_SECONDS)
 
 
 def automation_interval_seconds() -> int:
     """Minimum seconds between two evaluations of the downstream assets' automation conditions."""
-    return _positive_int(AUTOMATION_INTERVAL_ENV, DEFAULT_INTERVAL_SECONDS)
+    return whole_seconds(AUTOMATION_INTERVAL_ENV, DEFAULT_INTERVAL_SECONDS)

@@ -16,7 +16,7 @@ MOVIES_CSV_PATH = "raw/filtered_movies_incremental.csv"
 
 
 def _repository():
-    from imdb_assets.resources.environments import resources_for_env
+    from imdb_assets.environments import resources_for_env
 
     return resources_for_env()["dataset_repository"]
 
@@ -26,7 +26,7 @@ def _repository_dir() -> Path:
     from imdb_assets.settings import current_env, local_paths
 
     if current_env() == "prod":
-        from imdb_assets.resources.prod_settings import load_prod_settings
+        from imdb_assets.prod_settings import load_prod_settings
 
         return load_prod_settings().work_dir / "data"
     return local_paths().data_dir

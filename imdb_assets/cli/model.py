@@ -9,7 +9,7 @@ from imdb_assets.cli.arguments import add_command
 
 
 def _store():
-    from imdb_assets.model.store_for_env import model_store_for_env
+    from imdb_assets.model_store_for_env import model_store_for_env
 
     return model_store_for_env()
 

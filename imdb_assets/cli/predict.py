@@ -28,7 +28,7 @@ EXAMPLES = [
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from imdb_assets.model.store_for_env import model_store_for_env
+    from imdb_assets.model_store_for_env import model_store_for_env
     from imdb_assets.serving.file_model import load_champion
     from imdb_assets.serving.genre_suggestions import unknown_genres_message, with_suggestions
 

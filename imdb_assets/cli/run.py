@@ -61,7 +61,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from imdb_assets.home_lock import home_lock
     from imdb_assets.ingest.load import ingest_snapshot
     from imdb_assets.partitions import check_snapshot_date
-    from imdb_assets.resources.environments import resources_for_env
+    from imdb_assets.environments import resources_for_env
     from imdb_assets.settings import local_paths
 
     # A future date would load but never be built (the sensor skips it): refuse it before any work.

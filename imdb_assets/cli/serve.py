@@ -51,7 +51,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from imdb_assets.model.store_for_env import model_store_for_env
+    from imdb_assets.model_store_for_env import model_store_for_env
     from imdb_assets.serving.app import create_app
 
     # Our own loggers (model swaps, failed reloads) next to uvicorn's, on stderr.

@@ -21,20 +21,21 @@ from dagster import (
 )
 from pydantic import Field
 
-from imdb_assets.contracts.movies import FilteredMovies, read_movies_csv
 from imdb_assets.code_versions import MOVIES_CSV_SOURCES, MOVIES_DATASET_SOURCES, source_code_version
+from imdb_assets.contracts.movies import FilteredMovies, read_movies_csv
 from imdb_assets.dataset.checks import BLOCKING_CHECK_NAMES, MOVIES_CSV_CHECK_SPECS, MoviesCsvCheckConfig, evaluate_movies_csv
 from imdb_assets.dataset.layout import MOVIES_CSV_ASSET, MOVIES_CSV_PATH, lake_key
 from imdb_assets.dataset.lineage import lineage_metadata, source_files_of
 from imdb_assets.dataset.profile import profile_movies
 from imdb_assets.dataset.registry import VersionRecord
+from imdb_assets.dataset.repository import DatasetRepository
 from imdb_assets.dataset.validate import validate_movies, write_csv_atomically
+from imdb_assets.dataset.version import DatasetVersion
 from imdb_assets.errors import DataError, NotReadyError
 from imdb_assets.fault_injection import crash_point
-from imdb_assets.scratch import scratch_dir
-from imdb_assets.resources.dataset_repository import DatasetRepository, DatasetVersion
 from imdb_assets.resources.lake import DataLake, file_md5
 from imdb_assets.resources.warehouse import FILTERED_MOVIES_TABLE, Warehouse
+from imdb_assets.scratch import scratch_dir
 from imdb_assets.settings import rating_threshold
 
 

@@ -24,7 +24,7 @@ from imdb_assets.contracts.movies import KEY_COLUMN, FilteredMovies, nullable_co
 from imdb_assets.dataset.drift import DriftRow, drift_table, genre_mix_drift, label_share_drift, null_rate_drift
 from imdb_assets.dataset.layout import MOVIES_CSV_ASSET, MOVIES_CSV_PATH
 from imdb_assets.dataset.profile import DatasetProfile, empty_title_mask, profile_movies
-from imdb_assets.resources.dataset_repository import DatasetRepository
+from imdb_assets.dataset.repository import DatasetRepository
 from imdb_assets.settings import rating_threshold
 
 ROW_COUNT = "row_count_vs_previous"

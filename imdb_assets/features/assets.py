@@ -13,12 +13,13 @@ from pathlib import Path
 import pandas as pd
 from dagster import Config, DataVersion, MetadataValue, Output, asset
 
-from imdb_assets.scratch import scratch_dir
 from imdb_assets.code_versions import FEATURES_SOURCES, source_code_version
 from imdb_assets.contracts.features import MovieFeatures
 from imdb_assets.contracts.movies import read_movies_csv
+from imdb_assets.dataset.repository import DatasetRepository
+from imdb_assets.dataset.version import DatasetVersion
 from imdb_assets.features.prepare import SOURCE_COLUMNS, prepare_features
-from imdb_assets.resources.dataset_repository import DatasetRepository, DatasetVersion
+from imdb_assets.scratch import scratch_dir
 
 
 FEATURES_CODE_VERSION = source_code_version(*FEATURES_SOURCES)

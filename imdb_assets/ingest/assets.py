@@ -21,8 +21,8 @@ from imdb_assets.contracts.raw_imdb import RAW_FILES
 from imdb_assets.contracts.sql_checks import column_types
 from imdb_assets.fault_injection import crash_point
 from imdb_assets.ingest.load import ingest_snapshot
+from imdb_assets.ingest.source import ImdbSource
 from imdb_assets.partitions import snapshot_partitions
-from imdb_assets.resources.imdb_source import ImdbSource
 from imdb_assets.resources.warehouse import Warehouse, raw_table_name
 
 

@@ -40,6 +40,7 @@ from dagster import (
 from pydantic import Field
 
 from imdb_assets.code_versions import MODEL_SOURCES, source_code_version
+from imdb_assets.dataset.version import DatasetVersion
 from imdb_assets.fault_injection import crash_point
 from imdb_assets.model import serialization
 from imdb_assets.model.candidates import FAMILY_ORDER
@@ -58,9 +59,8 @@ from imdb_assets.model.plots import calibration_png, roc_png
 from imdb_assets.model.promotion import PromotionPolicy, decide_promotion
 from imdb_assets.model.provenance import code_version
 from imdb_assets.model.store import ModelStore, SavedModel
+from imdb_assets.model.store_resource import ModelStoreResource
 from imdb_assets.model.train import TrainedModel, train_and_evaluate
-from imdb_assets.resources.dataset_repository import DatasetVersion
-from imdb_assets.resources.model_store import ModelStoreResource
 
 REPRODUCTION_CHECK = "artifact_reproduces_predictions"
 BASELINE_CHECK = "beats_baselines"

@@ -1,10 +1,13 @@
-"""The dbt project, its target for the current environment, its manifest, and the resource that runs dbt."""
+"""The dbt project, its manifest, and the resource that runs dbt.
+
+The project fixes no target: each environment's resource names its own (imdb_assets/environments.py),
+and one manifest serves both targets (they build the same models).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import io
-import os
 import sys
 from collections.abc import Iterable, Sequence
 from functools import cached_property
@@ -16,9 +19,11 @@ from dagster_dbt import DbtCliEventMessage, DbtCliInvocation, DbtCliResource, Db
 from packaging.version import Version
 from pydantic import Field
 
-from imdb_assets.settings import DBT_PROJECT_DIR, current_env
+from imdb_assets.settings import DBT_PROJECT_DIR, dbt_executable
 
-DBT_TARGETS = {"local": "local", "prod": "prod"}
+# `dbt parse` here uses the local target: it needs neither a connection nor the prod variables. The
+# image ships a manifest parsed with `--target prod` (Dockerfile); either serves both targets.
+MANIFEST_TARGET = "local"
 # Files whose change means a new manifest: models, tests, macros, yml properties, docs blocks.
 DBT_SOURCE_SUFFIXES = {".sql", ".yml", ".yaml", ".md"}
 # dbt's log levels a quiet resource does not echo (start-up, a line per model and test, timings, and
@@ -28,20 +33,7 @@ QUIET_LEVELS = frozenset({"debug", "info"})
 KEPT_WHEN_QUIET: frozenset[str] = frozenset()
 
 
-def dbt_executable() -> str:
-    # Production runs dbt-bigquery from its own environment (IMDB_ASSETS_DBT_EXECUTABLE). Otherwise dbt
-    # may not be on PATH (e.g. a venv used without activation): use the one beside this Python.
-    if os.environ.get("IMDB_ASSETS_DBT_EXECUTABLE"):
-        return os.environ["IMDB_ASSETS_DBT_EXECUTABLE"]
-    beside_python = Path(sys.executable).parent / "dbt"
-    return str(beside_python) if beside_python.exists() else "dbt"
-
-
-imdb_dbt_project = DbtProject(
-    project_dir=DBT_PROJECT_DIR,
-    profiles_dir=DBT_PROJECT_DIR,
-    target=DBT_TARGETS[current_env()],
-)
+imdb_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
 def _manifest_is_stale(project: DbtProject) -> bool:
@@ -57,7 +49,8 @@ def ensure_manifest(project: DbtProject = imdb_dbt_project) -> Path:
     """Build the manifest (`dbt parse`) when missing or older than the models; `dagster dev` and the
     Docker image prepare it too, but the CLI and tests load definitions without either."""
     if _manifest_is_stale(project):
-        dbt_resource(project).cli(["--quiet", "parse"], target_path=Path(project.target_path)).wait()
+        dbt = dbt_resource(project, target=MANIFEST_TARGET)
+        dbt.cli(["--quiet", "parse"], target_path=Path(project.target_path)).wait()
     return Path(project.manifest_path)
 
 
@@ -167,7 +160,10 @@ def with_quiet(resource: SubprocessOnlyDbtResource, quiet: bool) -> SubprocessOn
     return type(resource)(**{**resource.model_dump(), "quiet": quiet})
 
 
-def dbt_resource(project: DbtProject = imdb_dbt_project, quiet: bool = False) -> SubprocessOnlyDbtResource:
+def dbt_resource(
+    project: DbtProject = imdb_dbt_project, target: str | None = None, quiet: bool = False
+) -> SubprocessOnlyDbtResource:
+    """A resource running the dbt of this environment; `target` is the profile's output (None: its default)."""
     executable = dbt_executable()
     if Path(executable).parent == Path(sys.executable).parent:
         # The dbt installed here, run by this Python through a module that skips the interpreter's
@@ -175,9 +171,9 @@ def dbt_resource(project: DbtProject = imdb_dbt_project, quiet: bool = False) ->
         # "global flags" right after the executable: `python -m imdb_assets.transform.dbt_main build ...`.
         return SubprocessOnlyDbtResource(
             project_dir=project,
-            target=project.target,
+            target=target,
             dbt_executable=sys.executable,
             global_config_flags=["-m", "imdb_assets.transform.dbt_main"],
             quiet=quiet,
         )
-    return SubprocessOnlyDbtResource(project_dir=project, target=project.target, dbt_executable=executable, quiet=quiet)
+    return SubprocessOnlyDbtResource(project_dir=project, target=target, dbt_executable=executable, quiet=quiet)

@@ -1,5 +1,6 @@
-"""The `prod` environment: settings from environment variables, checked once at start-up, and the
-resource set they configure (BigQuery, GCS, DVC on gs://, the GCS model store).
+"""The `prod` environment's settings: read from environment variables and checked once, every problem
+named. No Dagster and no Google clients here: the commands read the settings too (the resource set they
+configure is built in imdb_assets/environments.py).
 
 Credentials are never settings: every Google client uses Application Default Credentials, which on
 GKE come from the pod's Workload Identity. Nothing secret is read here.
@@ -11,9 +12,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from imdb_assets.settings import IMDB_DATASETS_URL
+from imdb_assets.settings import IMDB_DATASETS_URL, default_dbt_executable
 
 # name -> what it holds (shown when it is missing)
 REQUIRED_VARIABLES = {
@@ -62,7 +62,7 @@ def load_prod_settings(environ: Mapping[str, str] | None = None) -> ProdSettings
         if url and (not url.startswith("gs://") or len(url.rstrip("/")) <= len("gs://")):
             problems.append(f"{name}={url!r} is not a gs://bucket[/prefix] URL")
     optional = {name: (env.get(name, "").strip() or default) for name, default in OPTIONAL_VARIABLES.items()}
-    dbt_executable = optional["IMDB_ASSETS_DBT_EXECUTABLE"] or _default_dbt_executable()
+    dbt_executable = optional["IMDB_ASSETS_DBT_EXECUTABLE"] or default_dbt_executable()
     if optional["IMDB_ASSETS_DBT_EXECUTABLE"] and not Path(dbt_executable).is_file():
         problems.append(f"IMDB_ASSETS_DBT_EXECUTABLE={dbt_executable!r} does not exist")
     if problems:
@@ -79,43 +79,3 @@ def load_prod_settings(environ: Mapping[str, str] | None = None) -> ProdSettings
         work_dir=Path(optional["IMDB_ASSETS_HOME"]).expanduser().resolve(),
         dbt_executable=dbt_executable,
     )
-
-
-def _default_dbt_executable() -> str:
-    from imdb_assets.transform.project import dbt_executable
-
-    return dbt_executable()
-
-
-def prod_resources(settings: ProdSettings | None = None, source: str | None = None) -> dict[str, Any]:
-    """The resource set of `IMDB_ASSETS_ENV=prod` (same keys as the local set); `source` overrides
-    IMDB_ASSETS_SOURCE (as `imdb-assets run --source` does locally). Raises ProdSettingsError, naming
-    every missing variable, when the environment is incomplete: definitions fail at start-up."""
-    from dagster_gcp import BigQueryResource, GCSResource
-    from dagster_gcp.gcs import GCSPickleIOManager
-
-    from imdb_assets.resources.bigquery_warehouse import BigQueryWarehouse
-    from imdb_assets.resources.dataset_repository import DatasetRepository
-    from imdb_assets.resources.gcs_lake import GCSLake
-    from imdb_assets.resources.gcs_model_store import GCSModelStoreResource
-    from imdb_assets.resources.gcs_parquet_io import GCSParquetIOManager
-    from imdb_assets.resources.gs_url import split_gs_url
-    from imdb_assets.resources.imdb_source import ImdbSource
-    from imdb_assets.transform.project import SubprocessOnlyDbtResource, imdb_dbt_project
-
-    settings = settings or load_prod_settings()
-    bigquery = BigQueryResource(project=settings.gcp_project, location=settings.bigquery_location)
-    gcs = GCSResource(project=settings.gcp_project)
-    io_bucket, io_prefix = split_gs_url(settings.io_url)
-    return {
-        "imdb_source": ImdbSource(location=source or settings.imdb_source),
-        "warehouse": BigQueryWarehouse(bigquery=bigquery, dbt_dataset=settings.dbt_dataset),
-        # dbt-bigquery lives in its own venv (see scripts/setup_dbt_bigquery.sh): dbt runs only as a
-        # subprocess, no BigQuery adapter is built inside the Dagster process.
-        "dbt": SubprocessOnlyDbtResource(project_dir=imdb_dbt_project, target="prod", dbt_executable=settings.dbt_executable),
-        "lake": GCSLake(gcs=gcs, url=settings.lake_url),
-        "dataset_repository": DatasetRepository(repo_dir=str(settings.work_dir / "data"), remote_url=settings.dvc_remote_url),
-        "model_store": GCSModelStoreResource(root=settings.model_store_url, project=settings.gcp_project),
-        "io_manager": GCSPickleIOManager(gcs=gcs, gcs_bucket=io_bucket, gcs_prefix=f"{io_prefix}/io".strip("/")),
-        "parquet_io_manager": GCSParquetIOManager(gcs=gcs, url=f"{settings.io_url}/features"),
-    }

@@ -4,7 +4,7 @@ from pydantic import Field
 
 from imdb_assets.model.gcs_store import GCSModelStore
 from imdb_assets.model.store import ModelStore
-from imdb_assets.resources.model_store import ModelStoreResource
+from imdb_assets.model.store_resource import ModelStoreResource
 
 
 class GCSModelStoreResource(ModelStoreResource):

@@ -14,13 +14,13 @@ import os
 import stat
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from dagster import ConfigurableResource
 from pydantic import Field
 
 from imdb_assets.dataset.registry import MD5_PATTERN, VersionRecord, VersionRegistry
+from imdb_assets.dataset.version import DatasetVersion
 from imdb_assets.fault_injection import crash_point
 from imdb_assets.files import FOLDER_MODE, atomic_copy, atomic_write_bytes, make_folders
 from imdb_assets.resources.lake import file_md5
@@ -39,18 +39,6 @@ def _dvc_init_message_muted() -> Iterator[None]:
         yield
     finally:
         init_logger.setLevel(level)
-
-
-@dataclass(frozen=True)
-class DatasetVersion:
-    """One version of a dataset file tracked by DVC (what downstream assets receive)."""
-
-    md5: str
-    path: str  # relative to the DVC repository
-    size: int
-    remote_url: str
-    rows: int | None = None
-    snapshot_date: str = ""  # the newest snapshot the version covers
 
 
 class DatasetPushError(RuntimeError):
