@@ -44,6 +44,18 @@ STARTUP_TIMEOUT_SECONDS = 180
 FLOW_TIMEOUT_SECONDS = 300
 
 
+def dev_environment(home: Path) -> dict[str, str]:
+    """This process's environment for `dagster dev` on `home`, with short sensor and automation ticks."""
+    env = {k: v for k, v in os.environ.items() if k not in ("IMDB_ASSETS_SOURCE", "DAGSTER_HOME")}
+    env.update(
+        IMDB_ASSETS_HOME=str(home),
+        IMDB_ASSETS_SENSOR_INTERVAL_SECONDS="3",
+        IMDB_ASSETS_AUTOMATION_INTERVAL_SECONDS="3",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
 def wait_for(condition, timeout: float, what: str, dev: DagsterDev, poll: float = 2.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -122,13 +134,7 @@ def latest(instance: DagsterInstance, key: str, partition: str | None = None):
 @pytest.mark.slow  # about 1.5-3 minutes on 2 cores
 def test_ingested_snapshot_is_built_and_refreshed_by_a_running_dagster(tmp_path: Path):
     home, dagster_home = tmp_path / "home", tmp_path / "dagster_home"
-    env = {k: v for k, v in os.environ.items() if k not in ("IMDB_ASSETS_SOURCE", "DAGSTER_HOME")}
-    env.update(
-        IMDB_ASSETS_HOME=str(home),
-        IMDB_ASSETS_SENSOR_INTERVAL_SECONDS="3",
-        IMDB_ASSETS_AUTOMATION_INTERVAL_SECONDS="3",
-        PYTHONUNBUFFERED="1",
-    )
+    env = dev_environment(home)
     port = free_port()
     dev = DagsterDev(
         dagster_home,
@@ -283,13 +289,7 @@ def assert_blocking_checks_ran_in_their_assets_runs(instance: DagsterInstance, r
 def test_dev_on_a_home_the_cli_built_launches_nothing_until_a_changed_snapshot_arrives(tmp_path: Path):
     home = tmp_path / "home"
     dagster_home = home / "dagster"  # what `make dev` uses: the instance `imdb-assets run` wrote to
-    env = {k: v for k, v in os.environ.items() if k not in ("IMDB_ASSETS_SOURCE", "DAGSTER_HOME")}
-    env.update(
-        IMDB_ASSETS_HOME=str(home),
-        IMDB_ASSETS_SENSOR_INTERVAL_SECONDS="3",
-        IMDB_ASSETS_AUTOMATION_INTERVAL_SECONDS="3",
-        PYTHONUNBUFFERED="1",
-    )
+    env = dev_environment(home)
     built = cli(env, "run")
     assert built.returncode == 0, built.stderr
     today = datetime.now(timezone.utc).date().isoformat()

@@ -21,19 +21,9 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
+from imdb_assets.model.genre_tokens import GENRE_PAIR_SEPARATOR, genre_pair_tokens, genre_tokens  # noqa: F401
+
 FEATURE_COLUMNS = ["title_clean", "genres"]
-GENRE_PAIR_SEPARATOR = "|"
-
-
-def genre_tokens(genres: str) -> list[str]:
-    """Tokenizer for the comma-joined genre column (module level so the fitted model can be reloaded)."""
-    return [g for g in genres.split(",") if g]
-
-
-def genre_pair_tokens(genres: str) -> list[str]:
-    """Every pair of a title's genres, "Comedy|Horror" (genres arrive sorted, so each pair has one spelling)."""
-    singles = genre_tokens(genres)
-    return [f"{a}{GENRE_PAIR_SEPARATOR}{b}" for i, a in enumerate(singles) for b in singles[i + 1 :]]
 
 
 @dataclass(frozen=True)

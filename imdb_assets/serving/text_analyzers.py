@@ -12,24 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from imdb_assets.model.genre_tokens import TOKENIZERS, genre_pair_tokens, genre_tokens  # noqa: F401
+
 Analyzer = Callable[[str], list[str]]
 
 _WHITE_SPACES = re.compile(r"\s\s+")  # sklearn joins runs of white space before character n-grams
-GENRE_PAIR_SEPARATOR = "|"
-
-
-def genre_tokens(genres: str) -> list[str]:
-    """model.pipeline.genre_tokens (that module imports scikit-learn): the comma-joined genres as tokens."""
-    return [g for g in genres.split(",") if g]
-
-
-def genre_pair_tokens(genres: str) -> list[str]:
-    """model.pipeline.genre_pair_tokens: every pair of a title's (sorted) genres, "Comedy|Horror"."""
-    singles = genre_tokens(genres)
-    return [f"{a}{GENRE_PAIR_SEPARATOR}{b}" for i, a in enumerate(singles) for b in singles[i + 1 :]]
-
-
-TOKENIZERS = {"genre_tokens": genre_tokens, "genre_pair_tokens": genre_pair_tokens}
 
 
 def word_ngrams(tokens: Sequence[str], min_n: int, max_n: int) -> list[str]:
