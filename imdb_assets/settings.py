@@ -86,10 +86,6 @@ def imdb_source() -> str:
     return os.environ.get("IMDB_ASSETS_SOURCE", "") or str(BUNDLED_SAMPLE_DIR)
 
 
-def rating_threshold() -> float:
-    return float(os.environ.get("IMDB_ASSETS_RATING_THRESHOLD", "5"))
-
-
 def crash_point_requested() -> str:
     """The fault-injection point a test asked this process to die at (`IMDB_ASSETS_CRASH_AT`); never in prod."""
     if current_env() == "prod":

@@ -111,3 +111,22 @@ def test_republishing_the_same_data_is_idempotent(home_copy: Path):
     lake_csv = Path(urllib.parse.unquote(urllib.parse.urlparse(metadata["lake_csv"]).path))
     assert lake_csv.is_relative_to(paths.lake) and "/snapshot_date=2026-11-01/" in metadata["lake_csv"]
     assert lake_csv.read_bytes() == paths.movies_csv.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "md5", ["d41d8cd98f00b204e9800998ecf8427e", "01234567890123456789012345678901", "12345e67890123456789012345678901"]
+)
+def test_a_pointer_file_is_dvcs_and_keeps_its_md5_a_string(tmp_path: Path, md5: str):
+    """All digits (a number to YAML) or digits around an `e` (a float to DVC's reader): still the md5."""
+    from dvc.utils.serialize import parse_yaml
+
+    from imdb_assets.dataset.repository import _pointer_text, pointer_md5
+
+    pointer = tmp_path / "movies.csv.dvc"
+    pointer.write_text(_pointer_text(md5, "movies.csv", 42), encoding="utf-8")
+    assert pointer_md5(pointer) == md5
+    assert parse_yaml(pointer.read_text(), str(pointer)) == {
+        "outs": [{"md5": md5, "size": 42, "hash": "md5", "path": "movies.csv"}]
+    }
+    pointer.write_text("outs: [", encoding="utf-8")  # cut short: no md5 to trust
+    assert pointer_md5(pointer) is None

@@ -1,5 +1,6 @@
 """The dbt incremental model: a second snapshot merges only what changed."""
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -28,6 +29,8 @@ def latest_metadata(instance: DagsterInstance, key: str) -> dict:
 def test_second_snapshot_merges_new_and_changed_rows_only(imdb_home: Path, tmp_path: Path):
     instance = DagsterInstance.ephemeral()
     materialize_snapshot(first_snapshot(tmp_path / "d1"), D1, instance)
+    # dbt's profile variables were set only for dbt's start: nothing later in this process sees them.
+    assert "IMDB_ASSETS_DUCKDB_PATH" not in os.environ
     assert table_rows(imdb_home) == {"tt0000001": (7.0, 100, D1), "tt0000002": (4.0, 50, D1)}
     assert latest_metadata(instance, "filtered_movies_incremental")["rows_merged_this_run"] == 2
 

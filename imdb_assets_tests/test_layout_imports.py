@@ -35,7 +35,6 @@ ENVIRON_ALLOWED = {
     "imdb_assets.env_vars": "sets and restores variables for a subprocess's environment",
     "imdb_assets.parent_death": "a child learns its parent's pid from the environment its parent gave it",
     "imdb_assets.automation.devserver": "sets DAGSTER_HOME and PATH for the `dagster dev` it starts",
-    "imdb_assets.transform.assets": "the dbt profile reads the warehouse location from dbt's environment",
     "imdb_assets.dataset.repository": "DVC is configured through its own variables (analytics, site cache)",
 }
 

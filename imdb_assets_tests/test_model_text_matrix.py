@@ -91,3 +91,21 @@ def test_genres_only_baseline_on_grouped_rows_matches_a_fit_on_every_row():
     # Same objective, so the same ranking of test movies (up to the solvers' tolerance).
     assert result.metrics["roc_auc"] > 0.6
     assert spearmanr(every_row.decision_function(genres[test]), result.test_probability).statistic > 0.999
+
+
+@pytest.mark.parametrize("sublinear_tf", [True, False])
+@pytest.mark.parametrize("norm", ["l2", "l1", None])
+@pytest.mark.parametrize("use_idf", [True, False])
+def test_tfidf_weights_from_public_settings_are_scikit_learns(sublinear_tf, norm, use_idf):
+    """The weighting from `idf_` and the vectorizer's settings is TfidfVectorizer.transform's, bit for bit."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from imdb_assets.model.text_matrix import _Documents, _distinct_block, _term_counts
+
+    titles = movies_frame(400, seed=3)["primaryTitle"]
+    vectorizer = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=sublinear_tf, norm=norm, use_idf=use_idf
+    ).fit(titles)
+    documents = _Documents(titles)
+    block = _distinct_block(vectorizer, _term_counts(vectorizer, documents))
+    assert_same_matrix(vectorizer.transform(titles), block[documents.row_codes])

@@ -10,7 +10,7 @@ import pytest
 from dagster import DagsterInstance, asset, materialize
 from google.cloud import storage
 
-from imdb_assets.deploy_render import INSTANCE_YAML
+from deploy.render import INSTANCE_YAML
 from imdb_assets_tests.prod_fixtures import fake_gcs_server, point_clients_at_emulators, postgres_server
 
 LOGS_BUCKET = "imdb-compute-logs"

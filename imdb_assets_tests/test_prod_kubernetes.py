@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from imdb_assets.deploy_render import (
+from deploy.render import (
     HELM_VALUES,
     IMAGE_PYTHON,
     IMAGE_WORKDIR,
@@ -22,6 +22,7 @@ from imdb_assets.deploy_render import (
     load_yaml,
     render_run_job,
     run_launcher_config,
+    validate_config,
     validate_run_launcher_config,
 )
 from imdb_assets.settings import REPO_DIR
@@ -59,13 +60,11 @@ def test_launcher_config_passes_dagster_k8s_schema_and_unknown_keys_fail():
 
 
 def test_compute_log_manager_config_passes_its_schema():
-    from dagster._config import process_config
     from dagster_gcp.gcs.compute_log_manager import GCSComputeLogManager
 
     compute_logs = load_yaml(INSTANCE_YAML)["compute_logs"]
     assert compute_logs["class"] == "GCSComputeLogManager"
-    result = process_config(GCSComputeLogManager.config_type(), {**compute_logs["config"], "bucket": "b"})
-    assert result.success, result.errors
+    validate_config(GCSComputeLogManager.config_type(), {**compute_logs["config"], "bucket": "b"}, "compute_logs")
 
 
 def test_run_job_is_valid_kubernetes_and_carries_image_args_secrets_resources_and_ttl(daemon_env, tmp_path):
@@ -177,8 +176,25 @@ def test_dockerfile_passes_hadolint_and_matches_what_the_launcher_runs(tmp_path)
 
 
 def test_the_render_command_prints_the_job(daemon_env, capsys):
-    from imdb_assets.deploy_render import main
+    from deploy.render import main
 
     assert main(["--image", IMAGE, "--tag", "team=data"]) == 0
     job = yaml.safe_load(capsys.readouterr().out)
     assert job["kind"] == "Job" and job["spec"]["template"]["spec"]["containers"][0]["image"] == IMAGE
+
+
+@pytest.mark.parametrize("command", [["-m", "deploy.render"], ["deploy/render.py"]], ids=["module", "script"])
+def test_the_render_tool_runs_from_the_repository_root_both_ways(daemon_env, command):
+    """As the README says: a tool beside the deployment files, not an installed module."""
+    rendered = subprocess.run(
+        [sys.executable, *command, "--image", IMAGE], cwd=REPO_DIR, capture_output=True, text=True, check=False
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    assert yaml.safe_load(rendered.stdout)["spec"]["template"]["spec"]["containers"][0]["image"] == IMAGE
+
+
+def test_the_image_does_not_carry_the_render_tool():
+    """The image copies imdb_assets/ and one requirements file from deploy/; the tool is not installed."""
+    copied = re.findall(r"^COPY (?!--from)(\S+)", (REPO_DIR / "Dockerfile").read_text(), flags=re.MULTILINE)
+    assert not [source for source in copied if source in {"deploy", "deploy/", "."} or source.startswith("deploy/render")]
+    assert not (REPO_DIR / "deploy" / "__init__.py").exists()  # find_packages() would ship `deploy` in the wheel

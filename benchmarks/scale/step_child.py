@@ -154,10 +154,13 @@ def run_step(name: str, asset_keys: list[str], partition: str | None, source: st
     from benchmarks.scale.measure import TreeSampler
     from imdb_assets import definitions
     from imdb_assets.instance import local_instance
+    from imdb_assets.partitions import register_snapshot_dates
     from imdb_assets.settings import local_paths
 
     defs = definitions.build_definitions(source=source)
     instance = local_instance(local_paths().dagster_home)
+    if partition:
+        register_snapshot_dates(instance, [partition])  # snapshot dates are dynamic partitions
     checks = list(getattr(definitions, "ALL_ASSET_CHECKS", []))
     me = psutil.Process()
     sampler = TreeSampler(me.pid) if sample_memory else None

@@ -14,48 +14,37 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
+
+import psutil
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-def _state_and_group(pid: int | str) -> tuple[str, int] | None:
-    """A process's state letter and process group, from /proc/PID/stat (None once it is gone)."""
-    try:
-        # Fields after the parenthesised command: state, ppid, pgrp, ...
-        state, _ppid, pgrp = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[:3]
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return None
-    return state, int(pgrp)
-
-
 def is_running(pid: int) -> bool:
     """True while the process exists and is not a zombie (a zombie has exited; only its parent's wait is missing)."""
-    found = _state_and_group(pid)
-    return found is not None and found[0] != "Z"
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
 
 
 def group_members(pgid: int) -> list[int]:
     """Live (non-zombie) processes in a process group."""
-    proc = Path("/proc")
-    if not proc.is_dir():  # not Linux: ask the kernel whether anything in the group is left at all
-        try:
-            os.killpg(pgid, 0)
-        except (ProcessLookupError, PermissionError):
-            return []
-        return [pgid]
     members = []
-    for entry in proc.iterdir():
-        found = _state_and_group(entry.name) if entry.name.isdigit() else None
-        if found is not None and found[1] == pgid and found[0] != "Z":
-            members.append(int(entry.name))
+    for pid in psutil.pids():
+        try:
+            in_group = os.getpgid(pid) == pgid
+        except (ProcessLookupError, PermissionError):  # gone since listed, or another session's (not Linux)
+            continue
+        if in_group and is_running(pid):
+            members.append(pid)
     return sorted(members)
 
 
 def describe(pid: int) -> str:
     try:
-        command = (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
+        command = " ".join(psutil.Process(pid).cmdline())
+    except psutil.Error:
         command = "?"
     return f"{pid} ({command.strip()[:100]})"
 

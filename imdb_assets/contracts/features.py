@@ -10,9 +10,33 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from imdb_assets.contracts.raw_imdb import TCONST_PATTERN
+from imdb_assets.errors import DataError
 
 ARROW_STRING = pd.StringDtype("pyarrow")
 _ARROW = {"storage": "pyarrow"}
+
+# The label's one default: a movie is "enjoyed" when its averageRating is at least this. Every other
+# module takes it from here; `FeaturesConfig.rating_threshold` is the only knob that changes it for a run.
+DEFAULT_RATING_THRESHOLD = 5.0
+# The features frame's `attrs` key for the threshold its labels were computed with: the Parquet IO managers
+# keep `attrs` (in the file's schema metadata), so the model reads the threshold from its input.
+RATING_THRESHOLD_ATTR = "rating_threshold"
+
+
+def with_rating_threshold(features: pd.DataFrame, rating_threshold: float) -> pd.DataFrame:
+    """`features`, marked with the threshold its labels were computed with."""
+    features.attrs[RATING_THRESHOLD_ATTR] = float(rating_threshold)
+    return features
+
+
+def rating_threshold_of(features: pd.DataFrame) -> float:
+    """The threshold `features`' labels were computed with; a frame without one is refused, never guessed."""
+    value = features.attrs.get(RATING_THRESHOLD_ATTR)
+    if value is None:
+        raise DataError(
+            "the features carry no rating threshold (written before it was recorded): materialize movie_features again"
+        )
+    return float(value)
 
 
 class MovieFeatures(pa.DataFrameModel):

@@ -22,6 +22,7 @@ from dagster import (
 from pydantic import Field
 
 from imdb_assets.code_versions import MOVIES_CSV_SOURCES, MOVIES_DATASET_SOURCES, source_code_version
+from imdb_assets.contracts.features import DEFAULT_RATING_THRESHOLD
 from imdb_assets.contracts.movies import FilteredMovies, read_movies_csv
 from imdb_assets.dataset.checks import BLOCKING_CHECK_NAMES, MOVIES_CSV_CHECK_SPECS, MoviesCsvCheckConfig, evaluate_movies_csv
 from imdb_assets.dataset.layout import MOVIES_CSV_ASSET, MOVIES_CSV_PATH, lake_key
@@ -36,7 +37,6 @@ from imdb_assets.fault_injection import crash_point
 from imdb_assets.resources.lake import DataLake, file_md5
 from imdb_assets.resources.warehouse import FILTERED_MOVIES_TABLE, Warehouse
 from imdb_assets.scratch import scratch_dir
-from imdb_assets.settings import rating_threshold
 
 
 def snapshot_dates(movies: pd.DataFrame) -> list[str]:
@@ -166,7 +166,8 @@ def movies_dataset(
         remote_object=dataset_repository.remote_object(version.md5),
         lake=_copy_to_lake(lake, candidate, movies, dates[-1], version.md5),
         source_files=source_files_of(context.instance, dates),
-        profile=profile_movies(movies, rating_threshold()).to_dict(),
+        # Published before features run, so a run's FeaturesConfig is unknown: the profile uses the default.
+        profile=profile_movies(movies, DEFAULT_RATING_THRESHOLD).to_dict(),
     )
     crash_point("dataset.lake_written")
     if not dataset_repository.commit(MOVIES_CSV_PATH, record):

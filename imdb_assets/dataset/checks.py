@@ -20,12 +20,12 @@ from dagster import (
 )
 from pydantic import Field
 
+from imdb_assets.contracts.features import DEFAULT_RATING_THRESHOLD
 from imdb_assets.contracts.movies import KEY_COLUMN, FilteredMovies, nullable_columns, read_movies_csv
 from imdb_assets.dataset.drift import DriftRow, drift_table, genre_mix_drift, label_share_drift, null_rate_drift
 from imdb_assets.dataset.layout import MOVIES_CSV_ASSET, MOVIES_CSV_PATH
 from imdb_assets.dataset.profile import DatasetProfile, empty_title_mask, profile_movies
 from imdb_assets.dataset.repository import DatasetRepository
-from imdb_assets.settings import rating_threshold
 
 ROW_COUNT = "row_count_vs_previous"
 NULLS_AND_DUPLICATES = "null_and_duplicate_rates"
@@ -56,7 +56,8 @@ BLOCKING_CHECK_NAMES = tuple(spec.name for spec in MOVIES_CSV_CHECK_SPECS if spe
 def evaluate_movies_csv(config: MoviesCsvCheckConfig, dataset_repository: DatasetRepository) -> Iterator[AssetCheckResult]:
     """Read the written candidate back once, profile it, compare with the latest published version's profile."""
     movies = read_movies_csv(dataset_repository.candidate_path(MOVIES_CSV_PATH))
-    current = profile_movies(movies, rating_threshold())
+    # Checks run before features, so a run's FeaturesConfig is unknown here: the label share is the default's.
+    current = profile_movies(movies, DEFAULT_RATING_THRESHOLD)
     latest = dataset_repository.registry(MOVIES_CSV_PATH).latest()
     previous = DatasetProfile.from_dict(latest.profile) if latest and latest.profile else None
     since = {"previous_version": latest.md5 if latest else "none"}

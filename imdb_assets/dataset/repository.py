@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
+import yaml
 from dagster import ConfigurableResource
 from pydantic import Field
 
@@ -77,21 +78,40 @@ def _remove_empty_folders(folder: Path, stop: Path) -> None:
         folder = folder.parent
 
 
+class _Quoted(str):
+    """A string `_pointer_text` writes in quotes: no YAML reader may take an all-digit md5 for a number,
+    nor one of digits around an `e` for a float (as DVC's YAML 1.2 reader would, unlike PyYAML)."""
+
+
+class _PointerDumper(yaml.SafeDumper):
+    pass
+
+
+_PointerDumper.add_representer(
+    _Quoted, lambda dumper, text: dumper.represent_scalar("tag:yaml.org,2002:str", text, style="'")
+)
+
+
 def _pointer_text(md5: str, file_name: str, size: int | None) -> str:
-    # The same fields `dvc add` writes; the md5 is quoted so an all-digit hash stays a string in YAML.
-    size_line = f"  size: {size}\n" if size is not None else ""
-    return f"outs:\n- md5: '{md5}'\n{size_line}  hash: md5\n  path: {file_name}\n"
+    # The same fields, in the same order, as `dvc add` writes.
+    out: dict[str, object] = {"md5": _Quoted(md5)}
+    if size is not None:
+        out["size"] = size
+    out.update({"hash": "md5", "path": file_name})
+    return yaml.dump({"outs": [out]}, Dumper=_PointerDumper, sort_keys=False, allow_unicode=True)
 
 
 def pointer_md5(dvc_file: Path) -> str | None:
     """The md5 a `.dvc` pointer file records, or None without a (readable) file."""
     if not dvc_file.exists():
         return None
-    for line in dvc_file.read_text(encoding="utf-8").splitlines():
-        key, _, value = line.strip().lstrip("- ").partition(":")
-        if key == "md5":
-            return value.strip().strip("'\"")
-    return None
+    try:
+        pointer = yaml.safe_load(dvc_file.read_text(encoding="utf-8"))
+        md5 = pointer["outs"][0]["md5"]
+    except (yaml.YAMLError, UnicodeDecodeError, LookupError, TypeError):
+        return None
+    # An unquoted all-digit md5 reads as a number, its leading zeros lost: no md5 we can trust.
+    return md5 if isinstance(md5, str) else None
 
 
 class DatasetRepository(ConfigurableResource):

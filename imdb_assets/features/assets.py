@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 from dagster import Config, DataVersion, MetadataValue, Output, asset
+from pydantic import Field
 
 from imdb_assets.code_versions import FEATURES_SOURCES, source_code_version
-from imdb_assets.contracts.features import MovieFeatures
+from imdb_assets.contracts.features import DEFAULT_RATING_THRESHOLD, MovieFeatures
 from imdb_assets.contracts.movies import read_movies_csv
 from imdb_assets.dataset.repository import DatasetRepository
 from imdb_assets.dataset.version import DatasetVersion
@@ -27,7 +28,10 @@ METADATA_DIGITS = 4  # floats shown in the UI, as the model's metadata shows the
 
 
 class FeaturesConfig(Config):
-    rating_threshold: float = 5.0
+    # The one run-time knob of the label; the model reads it back from the frame's attrs, not from here.
+    rating_threshold: float = Field(
+        default=DEFAULT_RATING_THRESHOLD, description="label 1 when a movie's averageRating is at least this"
+    )
 
 
 def features_data_version(dataset_md5: str, rating_threshold: float, code_version: str = FEATURES_CODE_VERSION) -> str:
@@ -79,7 +83,7 @@ def movie_features(
         metadata={
             "dagster/row_count": len(features),
             "dataset_version": movies_dataset.md5,
-            # As configured, not rounded: the model's record takes the threshold from here (model/assets.py).
+            # For the UI only: the model takes the threshold from the frame itself (its attrs), not from here.
             "rating_threshold": float(config.rating_threshold),
             "positive_share": round(float(features["label"].mean()), METADATA_DIGITS),
             "seconds": MetadataValue.json(seconds),

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from imdb_assets.contracts.features import ARROW_STRING
+from imdb_assets.contracts.features import ARROW_STRING, DEFAULT_RATING_THRESHOLD, with_rating_threshold
 from imdb_assets.contracts.movies import FilteredMovies
 from imdb_assets.features.text import normalise_titles, split_genres
 
@@ -103,12 +103,13 @@ def _clean_titles(titles: pd.Series) -> pd.arrays.ArrowStringArray:
     return pd.array(normalise_titles(distinct_titles).take(pa.array(codes)), dtype=ARROW_STRING)
 
 
-def prepare_features(movies: pd.DataFrame, rating_threshold: float = 5.0) -> pd.DataFrame:
-    """One row per movie: cleaned title, genre list (comma-joined), label and split."""
+def prepare_features(movies: pd.DataFrame, rating_threshold: float = DEFAULT_RATING_THRESHOLD) -> pd.DataFrame:
+    """One row per movie: cleaned title, genre list (comma-joined), label and split; the frame's `attrs`
+    carry the rating threshold of the label (`rating_threshold_of`)."""
     tconst = movies["tconst"].astype(ARROW_STRING)
     titles = movies["primaryTitle"].astype(ARROW_STRING)
     rating = movies["averageRating"].astype(float)
-    return pd.DataFrame(
+    features = pd.DataFrame(
         {
             "tconst": tconst.array,
             "title": titles.array,
@@ -119,3 +120,4 @@ def prepare_features(movies: pd.DataFrame, rating_threshold: float = 5.0) -> pd.
             "split": pd.array(test_split(tconst).to_numpy(), dtype=ARROW_STRING),
         }
     )
+    return with_rating_threshold(features, rating_threshold)

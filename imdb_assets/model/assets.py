@@ -30,7 +30,6 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
-    AssetKey,
     Config,
     DataVersion,
     MaterializeResult,
@@ -40,6 +39,7 @@ from dagster import (
 from pydantic import Field
 
 from imdb_assets.code_versions import MODEL_SOURCES, source_code_version
+from imdb_assets.contracts.features import rating_threshold_of
 from imdb_assets.dataset.version import DatasetVersion
 from imdb_assets.fault_injection import crash_point
 from imdb_assets.model import serialization
@@ -96,19 +96,11 @@ def _image_markdown(title: str, png: bytes) -> MetadataValue:
     return MetadataValue.md(f"![{title}](data:image/png;base64,{base64.b64encode(png).decode('ascii')})")
 
 
-def _rating_threshold(context: AssetExecutionContext) -> float | None:
-    event = context.instance.get_latest_materialization_event(AssetKey("movie_features"))
-    value = (
-        event.asset_materialization.metadata.get("rating_threshold") if event and event.asset_materialization else None
-    )
-    return float(value.value) if value is not None else None
-
-
-def _record(trained: TrainedModel, movies_dataset: DatasetVersion, rating_threshold: float | None) -> dict:
+def _record(trained: TrainedModel, movies_dataset: DatasetVersion, rating_threshold: float) -> dict:
     return {
         "dataset_version": movies_dataset.md5,
         "dataset_snapshot_date": movies_dataset.snapshot_date,
-        "rating_threshold": rating_threshold if rating_threshold is not None else 5.0,
+        "rating_threshold": rating_threshold,
         "metrics": trained.metrics,
         "validation_metrics": trained.validation_metrics,
         "baselines": trained.baseline_summaries(),
@@ -318,6 +310,8 @@ def enjoyment_model(
     this model), and promotes it to champion only if it beats the current champion on the current test
     split by the configured margin without losing balanced accuracy (and beats both baselines). Data
     version: the champion's version."""
+    # The threshold the input's labels were computed with, read before training so a frame without one fails fast.
+    rating_threshold = rating_threshold_of(movie_features)
     store = model_store.store()
     policy = PromotionPolicy(config.promotion_metric, config.promotion_margin, config.balanced_accuracy_tolerance)
     settings = FeatureSettings(
@@ -330,7 +324,7 @@ def enjoyment_model(
     )
     test = trained.test  # the split is hashed once, in training
     plots = _plots(trained)
-    record = _record(trained, movies_dataset, _rating_threshold(context))
+    record = _record(trained, movies_dataset, rating_threshold)
     saved = _save_challenger(context, store, trained, record, plots)
     version = saved.version
     record = store.record(version)

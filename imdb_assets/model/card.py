@@ -92,7 +92,7 @@ def model_card(record: dict, promotion_reason: str | None = None) -> str:
         "",
         (
             f"**Question answered**: given a movie's title and genres, will a viewer enjoy it, i.e. is its IMDb average "
-            f"rating at least {record.get('rating_threshold', 5)}? Answers 'will enjoy' when the calibrated probability is at "
+            f"rating at least {record['rating_threshold']:g}? Answers 'will enjoy' when the calibrated probability is at "
             f"least **{record['threshold']:.{DISPLAY_DIGITS}f}**."
         ),
         "",

@@ -29,6 +29,7 @@ from scipy import sparse
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.preprocessing import normalize
 
 from imdb_assets.model.pipeline import FeatureSettings, build_features, fixed_vocabulary_features
 
@@ -252,7 +253,8 @@ def _fitted_vocabulary(
     mask = (dfs <= high) & (dfs >= low)
     limit = vectorizer.max_features
     if limit is not None and mask.sum() > limit:
-        # The same expression as CountVectorizer._limit_features, so ties are broken the same way.
+        # Our copy of CountVectorizer's max_features rule, not a call into it: the public path (fitting with
+        # max_features) would analyze every row again; this expression breaks ties as it does (tests hold it).
         kept = (-tfs[mask]).argsort()[:limit]
         limited = np.zeros(len(dfs), dtype=bool)
         limited[np.where(mask)[0][kept]] = True
@@ -307,8 +309,21 @@ def _distinct_block(
         as_float = sparse.csr_matrix(
             (counts.data.astype(np.float64), counts.indices, counts.indptr), shape=counts.shape
         )
-        counts = vectorizer._tfidf.transform(as_float, copy=False)
+        counts = _tfidf_weighted(vectorizer, as_float)
     return sparse.csr_matrix(counts)
+
+
+def _tfidf_weighted(vectorizer: TfidfVectorizer, counts: sparse.csr_matrix) -> sparse.csr_matrix:
+    """TfidfTransformer.transform's steps, in place and in its order, from the vectorizer's public settings
+    and `idf_` (so the values are bit-identical): sublinear tf, times the idf, then each row normalized."""
+    if vectorizer.sublinear_tf:
+        np.log(counts.data, counts.data)
+        counts.data += 1.0
+    if vectorizer.use_idf:
+        counts.data *= vectorizer.idf_[counts.indices]
+    if vectorizer.norm is not None:
+        counts = normalize(counts, norm=vectorizer.norm, copy=False)
+    return counts
 
 
 def _assemble(blocks: list[tuple[sparse.csr_matrix, np.ndarray]]) -> sparse.csr_matrix:

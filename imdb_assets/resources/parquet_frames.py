@@ -14,6 +14,8 @@ import pandas as pd
 
 
 def write_frame(frame: pd.DataFrame, path: Path | str) -> None:
+    # pandas keeps `frame.attrs` in the schema metadata (PANDAS_ATTRS) and `read_frame` restores them: the
+    # features' rating threshold travels to the model that way (contracts/features.py).
     frame.to_parquet(path, index=False)
 
 

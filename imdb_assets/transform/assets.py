@@ -1,7 +1,6 @@
 """`filtered_movies_incremental`: the dbt incremental model, partitioned like the raw snapshots."""
 
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -46,8 +45,8 @@ def imdb_dbt_models(context: AssetExecutionContext, dbt: SubprocessOnlyDbtResour
     """Run `dbt build` once for the partition window: one day, or a whole backfilled range in one run."""
     window = SnapshotWindow(*window_of(context.partition_keys))
     # The dbt profile reads the warehouse location from the environment; the resource is the one truth.
+    # Set only around dbt's start (window_in_environment), so no later code in this process sees it.
     profile_env = warehouse.dbt_env()
-    os.environ.update(profile_env)
     # Its own target folder, as dagster-dbt would give it, but seeded with the parse dbt saved for this
     # warehouse last time, so dbt skips re-parsing the project (transform/partial_parse.py).
     target_dir = Path(imdb_dbt_project.project_dir) / imdb_dbt_project.target_path
@@ -55,7 +54,7 @@ def imdb_dbt_models(context: AssetExecutionContext, dbt: SubprocessOnlyDbtResour
     invocation_target = invocation_dir(target_dir, context.op_execution_context.op.name, context.run.run_id)
     saved_parse.seed(invocation_target)
     context.log.info(f"dbt build for snapshots in {window}")
-    with window_in_environment(window):
+    with window_in_environment(window, profile_env):
         invocation = dbt.cli(["build"], context=context, raise_on_error=False, target_path=invocation_target)
         crash_point("dbt.started")  # dbt is running in its own process now
     # Buffer dbt's events so row counts can be read once dbt has released the warehouse.

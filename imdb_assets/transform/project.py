@@ -10,15 +10,13 @@ import contextlib
 import io
 import sys
 from collections.abc import Iterable, Sequence
-from functools import cached_property
-from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
-from dagster_dbt import DbtCliEventMessage, DbtCliInvocation, DbtCliResource, DbtProject
-from packaging.version import Version
+from dagster_dbt import DbtCliEventMessage, DbtCliInvocation, DbtProject
 from pydantic import Field
 
+from imdb_assets.private_apis import DbtCliWithoutStartupProbes
 from imdb_assets.settings import DBT_PROJECT_DIR, dbt_executable
 
 # `dbt parse` here uses the local target: it needs neither a connection nor the prod variables. The
@@ -118,29 +116,21 @@ def dagster_events(invocation: DbtCliInvocation, events: Iterable[DbtCliEventMes
     ]
 
 
-class SubprocessOnlyDbtResource(DbtCliResource):
+class SubprocessOnlyDbtResource(DbtCliWithoutStartupProbes):
     """dagster-dbt's CLI resource without two start-up costs this project never uses, able to run quiet.
 
     Before every `dbt` command, `DbtCliResource.cli` runs `dbt --version` in a subprocess (to learn the
     version) and builds a dbt adapter inside the Dagster process (importing dbt-core and loading its
     macros), only for `fetch_row_counts()` / `fetch_column_metadata()`. We count rows ourselves
     (`Warehouse.model_row_counts`), and a dbt beside this Python is the dbt-core installed here, so both are
-    skipped: about 7 s of CPU per dbt step on a 2-core machine (benchmarks/scale_bench.py measures it)."""
+    skipped: about 7 s of CPU per dbt step on a 2-core machine (benchmarks/scale_bench.py measures it).
+    No public option skips them, so the override is in imdb_assets/private_apis.py."""
 
     quiet: bool = Field(
         default=False,
         description="Echo only dbt's warnings, errors and closing summary, not a line per model and test "
         "(dbt's full log stays in each invocation's dbt.log).",
     )
-
-    @cached_property
-    def _cli_version(self) -> Version:
-        if Path(self.dbt_executable).parent == Path(sys.executable).parent:
-            return Version(installed_version("dbt-core"))
-        return super()._cli_version  # another dbt (e.g. its own venv): ask it
-
-    def _initialize_dbt_core_adapter(self, args):
-        return None  # dagster-dbt accepts no adapter; only the row-count/column-metadata helpers need one
 
     def cli(self, args: Sequence[str], **kwargs: Any) -> DbtCliInvocation:
         # Decided per command: the same resource serves a terminal run and captured step logs.

@@ -8,7 +8,7 @@ to the next.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -39,11 +39,11 @@ class SnapshotWindow:
 
 
 @contextmanager
-def window_in_environment(window: SnapshotWindow) -> Iterator[None]:
+def window_in_environment(window: SnapshotWindow, extra: Mapping[str, str] | None = None) -> Iterator[None]:
     """Set the window's variables for a dbt subprocess started inside the block, then restore them.
 
     dagster-dbt copies `os.environ` when it starts dbt, and offers no other way to pass variables; the
     block is kept to the start of the subprocess so no later dbt command sees a stale window."""
     # The dbt child also learns its parent, to end with it (imdb_assets/parent_death.py).
-    with environment_variables({**window.env(), **parent_environment()}):
+    with environment_variables({**(extra or {}), **window.env(), **parent_environment()}):
         yield

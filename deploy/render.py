@@ -7,7 +7,13 @@ run's own tags (`dagster-k8s/config`) come last — the same three layers, merge
 (`K8sContainerContext.create_for_run`) and turned into a Job by its `construct_dagster_k8s_job`.
 The only stand-in is the kubeconfig: a file naming an API server that is never contacted.
 
-    python -m imdb_assets.deploy_render --image REPO/imdb-assets:TAG > job.yaml
+    python -m deploy.render --image REPO/imdb-assets:TAG > job.yaml   # from the repository root
+    python deploy/render.py --image REPO/imdb-assets:TAG > job.yaml
+
+It lives in deploy/, outside the imdb_assets package, because it is a tool for whoever deploys, not
+code the image runs: the Docker image copies only imdb_assets/ (and one requirements file from here),
+and deploy/ has no __init__.py so the package's install never picks it up. It imports nothing from
+imdb_assets, only the deployment files beside it.
 """
 
 from __future__ import annotations
@@ -21,10 +27,21 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from dagster_k8s import K8sRunLauncher
+from dagster_k8s.container_context import K8sContainerContext
+from dagster_k8s.job import construct_dagster_k8s_job, get_job_name_from_run_id
+from kubernetes.client import ApiClient
 
-from imdb_assets.settings import REPO_DIR
+# Dagster's private modules, imported here and nowhere else (test_private_dagster_apis.py says which one
+# an upgrade removed). None has a public equivalent for what this renders:
+from dagster._cli.api import ExecuteRunArgs  # the exact `dagster api execute_run` arguments a run pod gets
+from dagster._config import process_config  # schema check with dagster's own errors (unknown keys included)
+from dagster._core.code_pointer import ModuleCodePointer  # the code server's pointer, as it reports it
+from dagster._core.instance.ref import InstanceRef  # the instance a run pod loads from the mounted dagster.yaml
+from dagster._core.origin import JobPythonOrigin, RepositoryPythonOrigin  # where the launcher finds the image
+from dagster._core.storage.dagster_run import DagsterRun  # a run record, without an instance to create it in
 
-DEPLOY_DIR = REPO_DIR / "deploy"
+DEPLOY_DIR = Path(__file__).resolve().parent
 INSTANCE_YAML = DEPLOY_DIR / "dagster.yaml"
 HELM_VALUES = DEPLOY_DIR / "helm" / "values.yaml"
 CODE_LOCATION_MODULE = "imdb_assets.definitions"
@@ -59,13 +76,15 @@ def run_launcher_config(instance: Mapping[str, Any]) -> dict:
 
 def validate_run_launcher_config(config: Mapping[str, Any], source: str = str(INSTANCE_YAML)) -> dict:
     """Check the config against dagster-k8s's own schema (unknown keys are errors); return it with defaults."""
-    from dagster._config import process_config
-    from dagster_k8s import K8sRunLauncher
+    return validate_config(K8sRunLauncher.config_type(), config, f"{source}: run_launcher.config")
 
-    result = process_config(K8sRunLauncher.config_type(), dict(config))
+
+def validate_config(config_type: Any, config: Mapping[str, Any], where: str) -> dict:
+    """`config` checked against a configurable class's `config_type()`; returned with its defaults."""
+    result = process_config(config_type, dict(config))
     if not result.success:
         messages = "; ".join(error.message for error in result.errors or [])
-        raise DeployConfigError(f"{source}: run_launcher.config: {messages}")
+        raise DeployConfigError(f"{where}: {messages}")
     return dict(result.value)
 
 
@@ -106,9 +125,7 @@ def chart_container_context(values: Mapping[str, Any], release: str = "dagster",
     return {"k8s": k8s}
 
 
-def _launcher(config: Mapping[str, Any], kubeconfig: Path):
-    from dagster_k8s import K8sRunLauncher
-
+def _launcher(config: Mapping[str, Any], kubeconfig: Path) -> K8sRunLauncher:
     # Outside a cluster: the same config, but the API server comes from a kubeconfig never contacted.
     return K8sRunLauncher(**{**config, "load_incluster_config": False, "kubeconfig_file": str(kubeconfig)})
 
@@ -126,15 +143,6 @@ def render_run_job(
 
     The instance's `{env: ...}` settings (Postgres host, ...) must be resolvable in this process, as
     they are in the daemon that launches runs; their values are not written into the Job."""
-    from dagster._cli.api import ExecuteRunArgs
-    from dagster._core.code_pointer import ModuleCodePointer
-    from dagster._core.instance.ref import InstanceRef
-    from dagster._core.origin import JobPythonOrigin, RepositoryPythonOrigin
-    from dagster._core.storage.dagster_run import DagsterRun
-    from dagster_k8s.container_context import K8sContainerContext
-    from dagster_k8s.job import construct_dagster_k8s_job, get_job_name_from_run_id
-    from kubernetes.client import ApiClient
-
     config = validate_run_launcher_config(run_launcher_config(load_yaml(instance_yaml)), str(instance_yaml))
     run_id = run_id or str(uuid.uuid4())
     with tempfile.TemporaryDirectory(prefix="imdb-render-") as tmp:
