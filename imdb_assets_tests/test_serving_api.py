@@ -171,3 +171,14 @@ def test_serving_app_imports_no_dagster(built_home: Path):
     result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_published_title_pattern_calls_blank_exactly_what_the_server_does():
+    """JSON Schema's `\\S` and Python's disagree (U+001C, U+0085, ...): a fuzzer sending such a title got 422."""
+    import re
+
+    from imdb_assets.serving.schemas import NOT_BLANK
+
+    white = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+    assert not any(re.search(NOT_BLANK, c) for c in white)
+    assert all(re.search(NOT_BLANK, c) for c in ("a", "\ufeff", "\x00", "é"))

@@ -13,6 +13,12 @@ NO_COMMA = r"^[^,]*$"  # one genre per item: "Comedy,Drama" would silently be tw
 Genre = Annotated[str, StringConstraints(max_length=MAX_GENRE_CHARS, pattern=NO_COMMA)]
 
 
+
+# Python's and JSON Schema's `\S` disagree on a few characters (e.g. U+001C is white space to Python
+# only): the pattern names Python's white space itself, so the published schema and the server agree.
+PYTHON_WHITE_SPACE = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK = f"[^{PYTHON_WHITE_SPACE}]"
+
 class PredictItem(BaseModel):
     """One movie to judge."""
 
@@ -24,7 +30,9 @@ class PredictItem(BaseModel):
         json_schema_extra={"examples": [{"title": "The Matrix", "genres": ["Action", "Sci-Fi"]}]},
     )
 
-    title: str = Field(min_length=1, max_length=MAX_TITLE_CHARS, pattern=r"\S", description="the movie's title, as IMDb writes it")
+    title: str = Field(
+        min_length=1, max_length=MAX_TITLE_CHARS, pattern=NOT_BLANK, description="the movie's title, as IMDb writes it"
+    )
     genres: list[Genre] = Field(
         default_factory=list,
         max_length=MAX_GENRES,
