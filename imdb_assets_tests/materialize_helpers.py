@@ -9,13 +9,22 @@ from imdb_assets.partitions import register_snapshot_dates
 from imdb_assets.pipeline_run import DOWNSTREAM, RAW_AND_DBT
 
 
-def materialize_snapshot(source: Path, partition_key: str, instance: DagsterInstance | None = None, raise_on_error: bool = True):
-    defs = build_definitions(source=str(source))
+def materialize_snapshot(
+    source: Path | None,
+    partition_key: str,
+    instance: DagsterInstance | None = None,
+    raise_on_error: bool = True,
+    keys: tuple[str, ...] = RAW_AND_DBT,
+    quiet_dbt: bool = False,
+):
+    """Materialize `keys` (default: raw tables and dbt) of one snapshot partition in this process
+    (`quiet_dbt`: as `imdb-assets run` does without --verbose)."""
+    defs = build_definitions(source=str(source) if source else None, quiet_dbt=quiet_dbt)
     instance = instance or DagsterInstance.ephemeral()
     register_snapshot_dates(instance, [partition_key])  # snapshot dates are dynamic partitions
     return materialize(
         ALL_ASSETS,
-        selection=[AssetKey(k) for k in RAW_AND_DBT],
+        selection=[AssetKey(k) for k in keys],
         partition_key=partition_key,
         resources=defs.resources,
         instance=instance,

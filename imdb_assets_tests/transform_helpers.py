@@ -7,11 +7,10 @@ import json
 from pathlib import Path
 
 import duckdb
-from dagster import AssetKey, DagsterInstance, materialize
+from dagster import DagsterInstance
 
-from imdb_assets.definitions import ALL_ASSETS, build_definitions
-from imdb_assets.partitions import register_snapshot_dates
 from imdb_assets.settings import DBT_PROJECT_DIR
+from imdb_assets_tests.materialize_helpers import materialize_snapshot
 
 MODEL = "filtered_movies_incremental"
 
@@ -41,18 +40,8 @@ def compiled_model_sql(invocation: Path) -> str:
 def materialize_partition(
     keys: tuple[str, ...], partition_key: str, instance: DagsterInstance, source: Path | None = None, quiet_dbt: bool = False
 ):
-    """Materialize `keys` of one snapshot partition in this process (`quiet_dbt`: as `imdb-assets run`
-    does without --verbose); failures are returned, not raised."""
-    defs = build_definitions(source=str(source) if source else None, quiet_dbt=quiet_dbt)
-    register_snapshot_dates(instance, [partition_key])  # snapshot dates are dynamic partitions
-    return materialize(
-        ALL_ASSETS,
-        selection=[AssetKey(k) for k in keys],
-        partition_key=partition_key,
-        resources=defs.resources,
-        instance=instance,
-        raise_on_error=False,
-    )
+    """Materialize `keys` of one snapshot partition in this process; failures are returned, not raised."""
+    return materialize_snapshot(source, partition_key, instance, raise_on_error=False, keys=keys, quiet_dbt=quiet_dbt)
 
 
 def corrupt_rating(warehouse: Path, tconst: str) -> None:
