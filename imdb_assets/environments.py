@@ -12,7 +12,7 @@ from imdb_assets.ingest.source import ImdbSource
 from imdb_assets.model.store_resource import ModelStoreResource
 from imdb_assets.prod_settings import ProdSettings, load_prod_settings
 from imdb_assets.resources.lake import LocalFolderLake
-from imdb_assets.resources.parquet_io import LocalParquetIOManager
+from imdb_assets.resources.parquet_io import ParquetIOManager
 from imdb_assets.resources.warehouse import DuckDBWarehouse
 from imdb_assets.settings import ENVIRONMENTS, LocalPaths, current_env, imdb_source, local_paths
 from imdb_assets.transform.project import SubprocessOnlyDbtResource, dbt_resource, imdb_dbt_project, with_quiet
@@ -31,7 +31,7 @@ def local_resources(paths: LocalPaths, source: str, quiet_dbt: bool = False) -> 
         "dataset_repository": DatasetRepository(repo_dir=str(paths.data_dir), remote_url=str(paths.dvc_remote)),
         "model_store": ModelStoreResource(root=str(paths.models_dir)),
         "io_manager": FilesystemIOManager(base_dir=str(paths.home / "io")),
-        "parquet_io_manager": LocalParquetIOManager(base_dir=str(paths.features_dir)),
+        "parquet_io_manager": ParquetIOManager(base_path=str(paths.features_dir)),
     }
 
 
@@ -46,7 +46,6 @@ def prod_resources(settings: ProdSettings | None = None, source: str | None = No
     from imdb_assets.model.gcs_store_resource import GCSModelStoreResource
     from imdb_assets.resources.bigquery_warehouse import BigQueryWarehouse
     from imdb_assets.resources.gcs_lake import GCSLake
-    from imdb_assets.resources.gcs_parquet_io import GCSParquetIOManager
     from imdb_assets.resources.gs_url import split_gs_url
 
     settings = settings or load_prod_settings()
@@ -65,7 +64,7 @@ def prod_resources(settings: ProdSettings | None = None, source: str | None = No
         "dataset_repository": DatasetRepository(repo_dir=str(settings.work_dir / "data"), remote_url=settings.dvc_remote_url),
         "model_store": GCSModelStoreResource(root=settings.model_store_url, project=settings.gcp_project),
         "io_manager": GCSPickleIOManager(gcs=gcs, gcs_bucket=io_bucket, gcs_prefix=f"{io_prefix}/io".strip("/")),
-        "parquet_io_manager": GCSParquetIOManager(gcs=gcs, url=f"{settings.io_url}/features"),
+        "parquet_io_manager": ParquetIOManager(base_path=f"{settings.io_url}/features", gcp_project=settings.gcp_project),
     }
 
 

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dagster import AssetKey, build_input_context, build_output_context
-from dagster_gcp import GCSResource
+from dagster import AssetKey, build_init_resource_context, build_input_context, build_output_context
 
 from imdb_assets.contracts import features as features_contract
 from imdb_assets.contracts.features import DEFAULT_RATING_THRESHOLD, RATING_THRESHOLD_ATTR, rating_threshold_of
@@ -20,7 +19,7 @@ from imdb_assets.features.assets import FeaturesConfig
 from imdb_assets.features.prepare import prepare_features
 from imdb_assets.instance import local_instance
 from imdb_assets.model.store import LocalModelStore
-from imdb_assets.resources.gcs_parquet_io import GCSParquetIOManager
+from imdb_assets.resources.parquet_io import ParquetIOManager
 from imdb_assets.resources.parquet_frames import read_frame, write_frame
 from imdb_assets.settings import LocalPaths
 from imdb_assets_tests.model_helpers import (
@@ -120,7 +119,8 @@ def test_the_gcs_io_manager_keeps_the_threshold(tmp_path: Path, monkeypatch: pyt
     key = AssetKey("movie_features")
     with fake_gcs_server(tmp_path, buckets=(BUCKET,)) as url:
         point_clients_at_emulators(monkeypatch, gcs_url=url)
-        manager = GCSParquetIOManager(gcs=GCSResource(project=EMULATOR_PROJECT), url=f"gs://{BUCKET}/features")
+        manager = ParquetIOManager(base_path=f"gs://{BUCKET}/features", gcp_project=EMULATOR_PROJECT)
+        manager = manager.create_io_manager(build_init_resource_context())
         manager.handle_output(build_output_context(asset_key=key), features)
         loaded = manager.load_input(build_input_context(asset_key=key))
     assert rating_threshold_of(loaded) == 7.0

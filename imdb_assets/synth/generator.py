@@ -35,18 +35,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from imdb_assets.contracts.vocabulary import IMDB_GENRES, TITLE_TYPES
 from imdb_assets.files import atomic_output
-
-IMDB_GENRES: tuple[str, ...] = (
-    "Action", "Adult", "Adventure", "Animation", "Biography", "Comedy", "Crime", "Documentary", "Drama",
-    "Family", "Fantasy", "Film-Noir", "Game-Show", "History", "Horror", "Music", "Musical", "Mystery",
-    "News", "Reality-TV", "Romance", "Sci-Fi", "Short", "Sport", "Talk-Show", "Thriller", "War", "Western",
-)  # fmt: skip
-
-TITLE_TYPES: tuple[str, ...] = (
-    "movie", "short", "tvSeries", "tvEpisode", "tvMovie", "tvMiniSeries", "tvSpecial", "tvShort",
-    "tvPilot", "video", "videoGame",
-)  # fmt: skip
 
 BASICS_FILE = "title.basics.tsv.gz"
 RATINGS_FILE = "title.ratings.tsv.gz"
