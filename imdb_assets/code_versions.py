@@ -23,7 +23,13 @@ MODEL_SOURCES = ("features/text.py", "features/prepare.py", "model")
 
 @lru_cache(maxsize=None)
 def source_code_version(*paths: str) -> str:
-    """16 hex digits of sha256 over the named files (folders: every `.py` under them, in sorted order)."""
+    """16 hex digits of `sources_sha256`: short enough for the UI, long enough never to collide here."""
+    return sources_sha256(*paths)[:16]
+
+
+@lru_cache(maxsize=None)
+def sources_sha256(*paths: str) -> str:
+    """sha256 (hex) over the named files (folders: every `.py` under them, in sorted order)."""
     digest = hashlib.sha256()
     for entry in paths:
         path = PACKAGE_DIR / entry
@@ -31,4 +37,4 @@ def source_code_version(*paths: str) -> str:
             raise FileNotFoundError(f"code version source {entry} is not in {PACKAGE_DIR}")
         for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
             digest.update(file.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
+    return digest.hexdigest()

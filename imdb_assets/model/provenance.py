@@ -3,24 +3,14 @@ that decides what the model is (always available, also in an image without git).
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
+from imdb_assets.code_versions import MODEL_SOURCES, sources_sha256
+
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
-# The code whose change changes the model: features (text + prepare) and the whole model package.
-_MODEL_SOURCES = ("features/text.py", "features/prepare.py", "model")
-
-
-def _source_sha256() -> str:
-    digest = hashlib.sha256()
-    for entry in _MODEL_SOURCES:
-        path = _PACKAGE_DIR / entry
-        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
-            digest.update(file.relative_to(_PACKAGE_DIR).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
-    return digest.hexdigest()
 
 
 def _git_commit() -> str | None:
@@ -40,4 +30,4 @@ def code_version() -> dict:
         package_version = metadata.version("imdb_assets")
     except metadata.PackageNotFoundError:
         package_version = "unknown"
-    return {"package": package_version, "git_commit": _git_commit(), "model_source_sha256": _source_sha256()}
+    return {"package": package_version, "git_commit": _git_commit(), "model_source_sha256": sources_sha256(*MODEL_SOURCES)}
