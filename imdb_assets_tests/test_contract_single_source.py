@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as pa_arrow
 import pytest
 
 from imdb_assets.contracts.features import MovieFeatures
@@ -80,7 +81,7 @@ def test_no_module_relists_a_contracts_columns():
 def test_the_validated_csv_reads_back_exactly_as_written(tmp_path: Path):
     # Titles IMDb really has that a CSV reader may mangle: "NA" and "null" are titles, not missing values;
     # commas, quotes and line breaks stay inside their field; only an empty field is null.
-    from imdb_assets.dataset.validate import write_csv_atomically
+    from imdb_assets.dataset.validate import validate_movies, write_movies_csv
 
     titles = ["NA", "null", 'Say "Hi", Bob', "Two\nLines", "N/A"]
     written = pd.DataFrame(
@@ -99,7 +100,7 @@ def test_the_validated_csv_reads_back_exactly_as_written(tmp_path: Path):
         }
     )
     path = tmp_path / "movies.csv"
-    write_csv_atomically(written, path)
+    write_movies_csv(validate_movies(pa_arrow.Table.from_pandas(written, preserve_index=False)), path)
     read = read_movies_csv(path)
     assert read["primaryTitle"].tolist() == titles
     assert read["originalTitle"].isna().tolist() == [True, False, True, False, False]  # "" was written as empty
@@ -107,3 +108,57 @@ def test_the_validated_csv_reads_back_exactly_as_written(tmp_path: Path):
     pd.testing.assert_frame_equal(read.drop(columns="originalTitle"), written.drop(columns="originalTitle"))
     arrow = read_movies_csv(path, columns=["tconst", "primaryTitle"], arrow_strings=True)
     assert arrow["primaryTitle"].dtype == pd.StringDtype("pyarrow") and arrow["primaryTitle"].tolist() == titles
+
+
+def _movies(**columns) -> pa_arrow.Table:
+    rows = {
+        "tconst": ["tt0000001", "tt0000002"],
+        "primaryTitle": ["Alpha", "Beta"],
+        "originalTitle": ["Alpha", None],
+        "isAdult": [0, 0],
+        "startYear": [1999, None],
+        "endYear": [None, None],
+        "runtimeMinutes": [90, None],
+        "genres": ["Drama", "Comedy,Drama"],
+        "averageRating": [5.0, 7.5],
+        "numVotes": [10, 3],
+        "last_modified": ["2026-11-01", "2026-11-02"],
+    }
+    rows.update(columns)
+    return pa_arrow.Table.from_pydict(rows)
+
+
+@pytest.mark.parametrize(
+    ("columns", "expected"),
+    [
+        ({"tconst": ["tt0000001", "nm0000002"]}, "column tconst: 1 row(s) not matching"),
+        ({"tconst": ["tt0000001", "tt0000001"]}, "column tconst: 1 duplicated value(s), e.g. tconst=tt0000001 appears 2 times"),
+        ({"genres": ["Drama", "Drama,Cooking"]}, "holds a genre outside IMDb's vocabulary, e.g. tconst=tt0000002 genres='Drama,Cooking' (new: Cooking)"),
+        ({"averageRating": [5.0, 11.0]}, "column averageRating: 1 row(s) outside [1.0, 10.0], e.g. tconst=tt0000002"),
+        ({"primaryTitle": ["Alpha", ""]}, "column primaryTitle: 1 row(s) shorter than 1"),
+        ({"numVotes": [10, None]}, "column numVotes: 1 row(s) null"),
+    ],
+)
+def test_the_filtered_table_is_checked_against_its_contract_in_one_line(columns, expected):
+    from imdb_assets.dataset.validate import validate_movies
+    from imdb_assets.errors import DataError
+
+    good = _movies()
+    assert validate_movies(good).num_rows == 2
+    FilteredMovies.validate(good.to_pandas())  # pandera itself agrees the good rows hold
+    with pytest.raises(DataError) as raised:
+        validate_movies(_movies(**columns))
+    message = str(raised.value)
+    assert message.startswith("filtered_movies_incremental: ") and expected in message and "\n" not in message
+    with pytest.raises(pa.errors.SchemaErrors):  # and pandera finds the same rows bad
+        FilteredMovies.validate(_movies(**columns).to_pandas(), lazy=True)
+
+
+def test_the_filtered_table_must_have_the_contracts_columns_in_order():
+    from imdb_assets.dataset.validate import validate_movies
+    from imdb_assets.errors import DataError
+
+    with pytest.raises(DataError, match="are not the contract's"):
+        validate_movies(_movies().drop_columns(["endYear"]))
+    with pytest.raises(DataError, match="no rows"):
+        validate_movies(_movies().slice(0, 0))

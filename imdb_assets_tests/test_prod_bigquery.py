@@ -156,7 +156,7 @@ def test_dbt_prod_target_merges_the_second_snapshot_into_a_partitioned_table(emu
     table = bigquery_client(BigQueryEmulator(emulator.url, project, emulator.log)).get_table(f"{project}.imdb.filtered_movies_incremental")
     assert table.time_partitioning is not None and table.time_partitioning.field == "last_modified"
     # Extraction: the contract's columns and types, ready for the CSV.
-    validated = validate_movies(warehouse.read_filtered_movies())
+    validated = validate_movies(warehouse.read_filtered_movies_arrow()).to_pandas()
     assert list(validated["tconst"]) == ["tt0000001", "tt0000002", "tt0000004", "tt0000006"]
     assert validated.loc[validated["tconst"] == "tt0000002", "last_modified"].item() == D1
 

@@ -51,8 +51,13 @@ def csv_dtypes() -> dict[str, str]:
     return {name: str(column.dtype) for name, column in FilteredMovies.to_schema().columns.items()}
 
 
-# The contract's pandas dtypes as Arrow types, for the CSV reader.
+# The contract's pandas dtypes as Arrow types, for the CSV reader and the warehouse's Arrow tables.
 _ARROW_TYPES = {"str": pa_arrow.string(), "Int64": pa_arrow.int64(), "float64": pa_arrow.float64()}
+
+
+def arrow_schema() -> pa_arrow.Schema:
+    """The contract's columns, in its order, as Arrow types."""
+    return pa_arrow.schema([(name, _ARROW_TYPES[dtype]) for name, dtype in csv_dtypes().items()])
 
 
 def read_movies_csv(path: Path, columns: list[str] | None = None, arrow_strings: bool = False) -> pd.DataFrame:

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.compute as pc
 from dagster import (
     AssetCheckKey,
     AssetCheckSeverity,
@@ -30,7 +31,7 @@ from imdb_assets.dataset.lineage import lineage_metadata, source_files_of
 from imdb_assets.dataset.profile import profile_movies
 from imdb_assets.dataset.registry import VersionRecord
 from imdb_assets.dataset.repository import DatasetRepository
-from imdb_assets.dataset.validate import validate_movies, write_csv_atomically
+from imdb_assets.dataset.validate import validate_movies, write_movies_csv
 from imdb_assets.dataset.version import DatasetVersion
 from imdb_assets.errors import DataError, NotReadyError
 from imdb_assets.fault_injection import crash_point
@@ -54,21 +55,21 @@ def snapshot_dates(movies: pd.DataFrame) -> list[str]:
 def movies_csv(
     config: MoviesCsvCheckConfig, warehouse: Warehouse, dataset_repository: DatasetRepository
 ) -> MaterializeResult:
-    """The filtered table validated by its pandera contract (`FilteredMovies`) and written as a
-    *candidate* CSV (`data/.staging/raw/filtered_movies_incremental.csv`, atomically), then checked in
+    """The filtered table validated by its pandera contract (`FilteredMovies`, checked in DuckDB) and
+    written as a *candidate* CSV (`data/.staging/raw/filtered_movies_incremental.csv`, atomically), then checked in
     the same step (row count, null and duplicate rates, empty titles, label share and genre mix against
     the previous version). A failed blocking check fails this step, so `movies_dataset` never publishes
     it. Data version: the CSV's md5."""
-    movies = validate_movies(warehouse.read_filtered_movies())
+    movies = validate_movies(warehouse.read_filtered_movies_arrow())
     candidate = dataset_repository.candidate_path(MOVIES_CSV_PATH)
-    write_csv_atomically(movies, candidate)
+    write_movies_csv(movies, candidate)
     md5 = file_md5(candidate)
-    dates = snapshot_dates(movies)
+    dates = sorted(pc.unique(movies[FilteredMovies.last_modified]).drop_null().to_pylist())
     return MaterializeResult(
         data_version=DataVersion(md5),
         check_results=list(evaluate_movies_csv(config, dataset_repository)),
         metadata={
-            "dagster/row_count": len(movies),
+            "dagster/row_count": movies.num_rows,
             "path": MetadataValue.path(str(candidate)),
             "md5": md5,
             "size_bytes": candidate.stat().st_size,

@@ -57,14 +57,15 @@ def evaluate_movies_csv(config: MoviesCsvCheckConfig, dataset_repository: Datase
     """Read the written candidate back once, profile it, compare with the latest published version's profile."""
     movies = read_movies_csv(dataset_repository.candidate_path(MOVIES_CSV_PATH))
     # Checks run before features, so a run's FeaturesConfig is unknown here: the label share is the default's.
-    current = profile_movies(movies, DEFAULT_RATING_THRESHOLD)
+    empty_titles = empty_title_mask(movies)
+    current = profile_movies(movies, DEFAULT_RATING_THRESHOLD, empty_titles)
     latest = dataset_repository.registry(MOVIES_CSV_PATH).latest()
     previous = DatasetProfile.from_dict(latest.profile) if latest and latest.profile else None
     since = {"previous_version": latest.md5 if latest else "none"}
 
     yield _row_count(current, previous, config, since)
     yield _nulls_and_duplicates(movies, current, previous)
-    yield _empty_titles(movies, current, config)
+    yield _empty_titles(movies, empty_titles, current, config)
     if previous is None:
         for name in (LABEL_SHARE, GENRE_MIX):
             yield AssetCheckResult(check_name=name, passed=True, metadata={**since, "note": "first version: nothing to compare with"})
@@ -132,8 +133,8 @@ def _nulls_and_duplicates(movies, current: DatasetProfile, previous: DatasetProf
     )
 
 
-def _empty_titles(movies, current: DatasetProfile, config: MoviesCsvCheckConfig) -> AssetCheckResult:
-    empty = movies.loc[empty_title_mask(movies), [KEY_COLUMN, FilteredMovies.primaryTitle]]
+def _empty_titles(movies, empty_titles, current: DatasetProfile, config: MoviesCsvCheckConfig) -> AssetCheckResult:
+    empty = movies.loc[empty_titles, [KEY_COLUMN, FilteredMovies.primaryTitle]]
     share = len(empty) / current.rows if current.rows else 0.0
     too_many = share > config.max_empty_title_share
     return AssetCheckResult(

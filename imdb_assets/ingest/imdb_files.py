@@ -19,7 +19,7 @@ import pandera.pandas as pa
 from imdb_assets.contracts.raw_imdb import RAW_FILES
 from imdb_assets.contracts.sql_checks import sql_literal, typed_select
 from imdb_assets.errors import DataError
-from imdb_assets.ingest.contract_scan import check_contract
+from imdb_assets.contracts.duckdb_scan import check_contract
 from imdb_assets.ingest.download import download, sha256_of
 from imdb_assets.ingest.tsv_reader import check_header, load_tsv
 

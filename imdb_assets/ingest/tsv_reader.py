@@ -1,6 +1,6 @@
 """Read one IMDb TSV (gzip, tab-separated, `\\N` nulls, no quoting) into a DuckDB connection, all VARCHAR.
 
-Types are the contract's rules' job (`contract_scan.py`), so a bad value is reported by them with its row.
+Types are the contract's rules' job (`contracts/duckdb_scan.py`), so a bad value is reported by them with its row.
 
 Fast path: pyarrow's CSV reader decompresses on one thread and parses blocks on the others, where DuckDB
 reads a gzip CSV on one thread only (the 11.8 M-row basics file: ~5 s instead of ~8-12 s on 2 cores).

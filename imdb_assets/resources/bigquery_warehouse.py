@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-import pandas as pd
+import pyarrow as pa
 import requests
 from dagster_gcp import BigQueryResource
 from google.api_core.exceptions import NotFound, RetryError
@@ -183,10 +183,8 @@ class BigQueryWarehouse(Warehouse):
         return int(row["n"])
 
     # -- the dbt model -----------------------------------------------------------------------------
-    def read_filtered_movies(self) -> pd.DataFrame:
-        """The whole dbt table in the contract's column order; `last_modified` as `YYYY-MM-DD` text.
-
-        Read over the REST API: the table is a few hundred thousand rows at most, which does not need
+    def read_filtered_movies_arrow(self) -> pa.Table:
+        """Read over the REST API: the table is a few hundred thousand rows at most, which does not need
         the BigQuery Storage API (nor its extra client library)."""
         contract_columns = movie_columns()
         columns = [c for c in contract_columns if c != "last_modified"]
@@ -195,11 +193,11 @@ class BigQueryWarehouse(Warehouse):
             f"FROM {self._qualified(FILTERED_MOVIES_TABLE)} ORDER BY tconst"
         )
         with self.bigquery.get_client() as client:
-            frame = client.query(query).to_dataframe(create_bqstorage_client=False)
+            table = client.query(query).to_arrow(create_bqstorage_client=False)
         # BigQuery column names are case-insensitive and a result may come back in another case than
         # the contract's (`averagerating`): give the columns the contract's names.
         by_lower_name = {c.lower(): c for c in contract_columns}
-        return frame.rename(columns=lambda name: by_lower_name.get(name.lower(), name))
+        return table.rename_columns([by_lower_name.get(name.lower(), name) for name in table.column_names])
 
     def model_row_counts(self, table: str, window_start: date, window_end: date) -> dict[str, int]:
         query = (

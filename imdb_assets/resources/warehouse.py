@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 from dagster import ConfigurableResource
 
 from imdb_assets.contracts.movies import FilteredMovies
@@ -83,8 +84,15 @@ class Warehouse(ConfigurableResource):
         """
         raise NotImplementedError
 
-    def read_filtered_movies(self) -> pd.DataFrame:
+    def read_filtered_movies_arrow(self) -> pa.Table:
+        """The whole dbt table, ordered by tconst, with exactly the contract's columns, in its order and
+        types (`last_modified` as 'YYYY-MM-DD' text): Arrow, so validating and writing the CSV stay in
+        DuckDB and never build a Python object per value."""
         raise NotImplementedError
+
+    def read_filtered_movies(self) -> pd.DataFrame:
+        """`read_filtered_movies_arrow` as pandas (nullable integers stay integers)."""
+        return self.read_filtered_movies_arrow().to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
 
     def count_rows(self, table: str, snapshot_date: date | None = None) -> int:
         raise NotImplementedError
@@ -212,12 +220,12 @@ class DuckDBWarehouse(Warehouse):
                 return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             return con.execute(f"SELECT count(*) FROM {table} WHERE snapshot_date = ?", [snapshot_date]).fetchone()[0]
 
-    def read_filtered_movies(self) -> pd.DataFrame:
+    def read_filtered_movies_arrow(self) -> pa.Table:
         with self.connect(read_only=True) as con:
             # The contract decides the columns, their order and types (last_modified as 'YYYY-MM-DD').
-            return con.execute(
+            return con.sql(
                 f"SELECT {contract_select(FilteredMovies)} FROM main.{FILTERED_MOVIES_TABLE} ORDER BY tconst"
-            ).df()
+            ).to_arrow_table()
 
     def model_row_counts(self, table, window_start, window_end):
         with self.connect(read_only=True) as con:

@@ -1,4 +1,4 @@
-"""Check a staged, all-VARCHAR IMDb table against its contract: one counting query, one uniqueness test.
+"""Check a table against its pandera contract inside DuckDB: one counting query, one uniqueness test.
 
 The happy path costs one scan that counts the rows and the violations of every row-level rule; a rule
 marked per-distinct-value (the genre vocabulary) is counted on a GROUP BY of its column inside the same
