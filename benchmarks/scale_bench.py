@@ -354,7 +354,8 @@ class Bench:
                 self.whole_runs([(day1, s1), (day2, s2)])
             steps_home = self.work / "home-steps"
             self.steps("day1", day1, s1, steps_home)
-            self.baseline(day1, s1, steps_home)
+            if args.baseline_rounds:
+                self.baseline(day1, s1, steps_home)
             self.steps("day2", day2, s2, steps_home)
             self.incremental_evidence()
         except BenchmarkFailed as exc:
@@ -390,7 +391,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--baseline-rounds",
         type=int,
-        help="naive baseline and our two steps, alternated this many times; medians compared (default 5, 1 with --small)",
+        help="naive baseline and our two steps, alternated this many times; medians compared (default 5, 1 with --small; 0 skips the baseline)",
     )
     parser.add_argument("--skip-whole-runs", action="store_true", help="only the step-by-step part")
     parser.add_argument(
