@@ -133,8 +133,8 @@ def raw_snapshots_kept() -> int:
     return whole_number("IMDB_ASSETS_RAW_SNAPSHOTS_KEPT", DEFAULT_RAW_SNAPSHOTS_KEPT)
 
 
-def whole_number(name: str, default: int) -> int:
-    """A whole number of at least 1 from variable `name` (unset or empty: `default`)."""
+def whole_number(name: str, default: int, minimum: int = 1) -> int:
+    """A whole number of at least `minimum` from variable `name` (unset or empty: `default`)."""
     text = os.environ.get(name, "").strip()
     if not text:
         return default
@@ -142,8 +142,8 @@ def whole_number(name: str, default: int) -> int:
         value = int(text)
     except ValueError:
         raise ValueError(f"{name}={text!r} is not a whole number") from None
-    if value < 1:
-        raise ValueError(f"{name}={value} must be at least 1")
+    if value < minimum:
+        raise ValueError(f"{name}={value} must be at least {minimum}")
     return value
 
 
@@ -160,4 +160,4 @@ def dataset_versions_kept() -> int:
 def challengers_kept() -> int:
     """Models that never were champion `imdb-assets gc` keeps, newest first (`IMDB_ASSETS_CHALLENGERS_KEPT`,
     default 10); the champion and every earlier champion are always kept."""
-    return whole_number("IMDB_ASSETS_CHALLENGERS_KEPT", DEFAULT_CHALLENGERS_KEPT)
+    return whole_number("IMDB_ASSETS_CHALLENGERS_KEPT", DEFAULT_CHALLENGERS_KEPT, minimum=0)
