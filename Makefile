@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 BQEMU_VENV ?= .venv-bqemu
 DBT_BIGQUERY_VENV ?= .venv-dbt-bigquery
 
-.PHONY: install run dev serve test test-fast sample clean prod-tools bench bench-small bench-serving
+.PHONY: install run dev serve test test-fast sample clean prod-tools bench bench-small bench-serving bench-days
 
 INSTALL_LOG := $(VENV)/install.log
 
@@ -55,6 +55,11 @@ test-fast: $(STAMP)
 ## Full-scale benchmark (11.8M titles, then a next-day snapshot): a table, and JSON in benchmarks/results/.
 bench: $(STAMP)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m benchmarks.scale_bench
+
+## Growth benchmark: 30 consecutive daily snapshots at 2 M titles, the whole pipeline and gc each day, sizes per day
+## (full size: `make bench-days DAYS_ARGS="--titles 11800000 --days 10"`).
+bench-days: $(STAMP)
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m benchmarks.bench_days $(DAYS_ARGS)
 
 ## The same benchmark on a small snapshot (what CI runs as a smoke test).
 bench-small: $(STAMP)

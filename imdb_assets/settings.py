@@ -122,3 +122,42 @@ def whole_seconds(name: str, default: int) -> int:
     if value < 1:
         raise ValueError(f"{name}={value} must be at least 1 second")
     return value
+
+
+DEFAULT_RAW_SNAPSHOTS_KEPT = 7
+
+
+def raw_snapshots_kept() -> int:
+    """How many snapshot dates the raw tables keep (`IMDB_ASSETS_RAW_SNAPSHOTS_KEPT`, default 7): older
+    dates are dropped once the dbt model has absorbed them (imdb_assets/ingest/retention.py)."""
+    return whole_number("IMDB_ASSETS_RAW_SNAPSHOTS_KEPT", DEFAULT_RAW_SNAPSHOTS_KEPT)
+
+
+def whole_number(name: str, default: int, minimum: int = 1) -> int:
+    """A whole number of at least `minimum` from variable `name` (unset or empty: `default`)."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{name}={text!r} is not a whole number") from None
+    if value < minimum:
+        raise ValueError(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+DEFAULT_DATASET_VERSIONS_KEPT = 30
+DEFAULT_CHALLENGERS_KEPT = 10
+
+
+def dataset_versions_kept() -> int:
+    """Dataset versions `imdb-assets gc` keeps in the DVC cache and remote besides the models' own
+    (`IMDB_ASSETS_DATASET_VERSIONS_KEPT`, default 30)."""
+    return whole_number("IMDB_ASSETS_DATASET_VERSIONS_KEPT", DEFAULT_DATASET_VERSIONS_KEPT)
+
+
+def challengers_kept() -> int:
+    """Models that never were champion `imdb-assets gc` keeps, newest first (`IMDB_ASSETS_CHALLENGERS_KEPT`,
+    default 10); the champion and every earlier champion are always kept."""
+    return whole_number("IMDB_ASSETS_CHALLENGERS_KEPT", DEFAULT_CHALLENGERS_KEPT, minimum=0)

@@ -146,7 +146,7 @@ def test_ingested_snapshot_is_built_and_refreshed_by_a_running_dagster(tmp_path:
     instance = None
     try:
         dev.start()
-        # What `make dev` shows in the UI: both sensors running, the ingest schedule off. (Asked first:
+        # What `make dev` shows in the UI: both sensors and the gc schedule running, the ingest schedule off. (Asked first:
         # once the webserver answers, the instance's storage exists and this process may open it too.)
         states = wait_for(
             lambda: instigator_states(port), STARTUP_TIMEOUT_SECONDS, "the webserver's GraphQL answer", dev
@@ -155,6 +155,7 @@ def test_ingested_snapshot_is_built_and_refreshed_by_a_running_dagster(tmp_path:
             "new_warehouse_partitions": "RUNNING",
             "refresh_downstream": "RUNNING",
             "daily_imdb_ingest": "STOPPED",
+            "daily_garbage_collection": "RUNNING",
         }
         config = yaml.safe_load((dagster_home / "dagster.yaml").read_text())  # written by the wrapper
         assert config["telemetry"] == {"enabled": False} and config["nux"] == {"enabled": False}

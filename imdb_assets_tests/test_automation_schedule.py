@@ -29,8 +29,9 @@ from imdb_assets_tests.automation_helpers import automation_definitions, small_s
 
 
 def test_schedule_is_off_by_default_and_sensors_are_on():
-    assert [s.name for s in SCHEDULES] == ["daily_imdb_ingest"]
+    assert [s.name for s in SCHEDULES] == ["daily_imdb_ingest", "daily_garbage_collection"]
     assert daily_imdb_ingest.default_status == DefaultScheduleStatus.STOPPED
+    assert SCHEDULES[1].default_status == DefaultScheduleStatus.RUNNING  # a deployment collects by itself
     assert {s.name: s.default_status for s in SENSORS} == {
         "new_warehouse_partitions": DefaultSensorStatus.RUNNING,
         "refresh_downstream": DefaultSensorStatus.RUNNING,

@@ -6,11 +6,12 @@ imdb_assets/definitions.py passes these lists to `Definitions` and wraps its ass
 
 from imdb_assets.automation.conditions import with_refresh_conditions
 from imdb_assets.automation.jobs import dbt_snapshot_job, raw_ingest_job, retrain_on_dataset_job, snapshot_pipeline_job
+from imdb_assets.automation.garbage_job import daily_garbage_collection, garbage_collection_job
 from imdb_assets.automation.schedules import daily_imdb_ingest
 from imdb_assets.automation.sensors import new_warehouse_partitions, refresh_downstream
 
-JOBS = [dbt_snapshot_job, raw_ingest_job, snapshot_pipeline_job, retrain_on_dataset_job]
+JOBS = [dbt_snapshot_job, raw_ingest_job, snapshot_pipeline_job, retrain_on_dataset_job, garbage_collection_job]
 SENSORS = [new_warehouse_partitions, refresh_downstream]
-SCHEDULES = [daily_imdb_ingest]
+SCHEDULES = [daily_imdb_ingest, daily_garbage_collection]
 
 __all__ = ["JOBS", "SCHEDULES", "SENSORS", "with_refresh_conditions"]

@@ -9,6 +9,7 @@ import warnings
 from dagster import AssetSelection, define_asset_job
 
 from imdb_assets.ingest.assets import raw_imdb_tables
+from imdb_assets.ingest.retention_asset import raw_snapshot_retention
 from imdb_assets.partitions import snapshot_partitions
 from imdb_assets.transform.assets import imdb_dbt_models
 
@@ -16,14 +17,16 @@ from imdb_assets.transform.assets import imdb_dbt_models
 # (`run_queue.tag_concurrency_limits`): two partitions merging into one table at once conflict.
 DBT_WRITER_TAG = {"imdb_assets/writes": "dbt_models"}
 
-# The dbt models (with their dbt tests as asset checks) for one snapshot date or a range of dates.
+# The dbt models (with their dbt tests as asset checks) for one snapshot date or a range of dates, then
+# the raw snapshot retention (older dates the models have now absorbed are dropped).
 dbt_snapshot_job = define_asset_job(
     "dbt_snapshot_job",
-    selection=AssetSelection.assets(imdb_dbt_models),
+    selection=AssetSelection.assets(imdb_dbt_models, raw_snapshot_retention),
     partitions_def=snapshot_partitions,
     tags=DBT_WRITER_TAG,
     description="Build the dbt models for a snapshot date (or a range, in one dbt run) from raw tables "
-    "that are already loaded. Requested by the `new_warehouse_partitions` sensor.",
+    "that are already loaded, then drop the raw dates they absorbed beyond the newest K (retention). "
+    "Requested by the `new_warehouse_partitions` sensor.",
 )
 
 # The raw IMDb tables for one snapshot date, loaded from the configured source (`imdb_source`).

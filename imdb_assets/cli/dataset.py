@@ -41,7 +41,11 @@ def _registry():
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    records = _registry().records()
+    from imdb_assets.dataset.collected import read_collected
+
+    registry = _registry()
+    records = registry.records()
+    collected = read_collected(registry.path)
     if args.json:
         print(json.dumps([{
             "md5": r.md5,
@@ -52,15 +56,19 @@ def _cmd_list(args: argparse.Namespace) -> int:
             "size_bytes": r.size,
             "remote_object": r.remote_object,
             "lake": r.lake,
+            # False once `imdb-assets gc` removed it from the DVC cache and remote (the lake keeps a copy).
+            "kept": r.md5 not in collected,
+            "collected_at": collected[r.md5].collected_at if r.md5 in collected else None,
         } for r in records], indent=2))
         return 0
     if not records:
         print("no dataset version published yet (run `imdb-assets run`)")
         return 0
-    print(f"{'md5':<32}  {'published (UTC)':<25}  {'snapshot':<10}  {'rows':>9}  {'bytes':>11}")
+    print(f"{'md5':<32}  {'published (UTC)':<25}  {'snapshot':<10}  {'rows':>9}  {'bytes':>11}  kept in DVC")
     for record in records:
         latest = "  (latest)" if record is records[-1] else ""
-        print(f"{record.md5:<32}  {record.published_at:<25}  {record.snapshot_date:<10}  {record.rows:>9}  {record.size:>11}{latest}")
+        kept = f"collected {collected[record.md5].collected_at[:10]}" if record.md5 in collected else "kept"
+        print(f"{record.md5:<32}  {record.published_at:<25}  {record.snapshot_date:<10}  {record.rows:>9}  {record.size:>11}  {kept}{latest}")
     return 0
 
 
@@ -68,12 +76,20 @@ def _cmd_checkout(args: argparse.Namespace) -> int:
     from imdb_assets.dataset.registry import MD5_PATTERN
     from imdb_assets.resources.lake import file_md5
 
+    from imdb_assets.dataset.collected import read_collected
+
     repository = _repository()
     wanted = args.md5.strip().lower()
+    collected = read_collected(repository.registry(MOVIES_CSV_PATH).path)
     if MD5_PATTERN.match(wanted) and not any(r.md5 == wanted for r in repository.versions(MOVIES_CSV_PATH)):
         md5 = wanted  # not in this registry (e.g. published elsewhere): the remote may still have it
     else:
         md5 = repository.registry(MOVIES_CSV_PATH).find(wanted).md5
+    if md5 in collected:
+        raise FileNotFoundError(
+            f"dataset version {md5} was collected by `imdb-assets gc` on {collected[md5].collected_at[:10]} "
+            "(not among the newest kept nor a kept model's); its lake copy is listed in `imdb-assets dataset list --json`"
+        )
     out = Path(args.out) if args.out else Path.cwd() / f"{Path(MOVIES_CSV_PATH).stem}.{md5}.csv"
     with contextlib.redirect_stdout(sys.stderr):  # DVC's progress output
         repository.materialize_version(md5, out, MOVIES_CSV_PATH)
@@ -105,7 +121,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="every published version: md5, date, snapshot, rows",
         description="""
         Every published version of the movies dataset, oldest first: its md5, when it was published
-        (UTC), the newest snapshot it covers, its rows and size; the last one is the latest.
+        (UTC), the newest snapshot it covers, its rows and size, and whether the DVC cache and remote
+        still keep it (`imdb-assets gc` collects old ones); the last one is the latest.
         """,
         examples=["imdb-assets dataset list", "imdb-assets dataset list --json"],
     )

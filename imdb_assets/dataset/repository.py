@@ -317,6 +317,13 @@ class DatasetRepository(ConfigurableResource):
         if not known and not self.cache_path(md5).exists():
             pointer.unlink()  # no such version anywhere: leave no pointer to it behind
 
+    def collect_unreferenced(self) -> None:
+        """`dvc gc --workspace --cloud --force`: DVC removes from the cache and the default remote every
+        object that no pointer in the workspace names (imdb_assets/dataset/gc.py removes the pointers
+        of the versions it collects first). Nothing under `.dvc/` is deleted by this project's code."""
+        with self._repo() as repo:
+            repo.gc(workspace=True, cloud=True, remote=self.remote_name, force=True)
+
     # ---- history --------------------------------------------------------------------------------
     def record_version(self, relative_path: str, record: VersionRecord) -> bool:
         """Append a published version to the registry (not if it is already the latest one)."""

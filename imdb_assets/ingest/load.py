@@ -23,6 +23,8 @@ class IngestResult:
 def ingest_snapshot(source: str, snapshot_date: date, warehouse: Warehouse, download_cache: Path | None = None) -> IngestResult:
     """Check both files fully before touching the warehouse, then load them in one transaction. A URL's
     files are kept in `download_cache` (default: the home's downloads folder) for the next ingest."""
+    # A date retention dropped is not loaded again: its rows are in the dbt model already (one line).
+    warehouse.require_kept([snapshot_date])
     cache = download_cache or settings.local_paths().downloads
     with check_snapshot(source, cache) as snapshot:
         started = time.perf_counter()

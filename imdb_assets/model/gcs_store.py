@@ -46,6 +46,16 @@ class GCSModelStore(ModelStore):
         folders = [p[len(base) :].rstrip("/") for p in blobs.prefixes]
         return sorted(name for name in {*files, *folders} if name)
 
+    def _delete(self, key: str) -> None:
+        try:
+            self._blob(key).delete()
+        except NotFound:
+            pass
+
+    def _size(self, key: str) -> int:
+        blob = self._client.bucket(self._bucket_name).get_blob(self._name(key))
+        return int(blob.size or 0) if blob is not None else 0
+
     def _exists(self, key: str) -> bool:
         return self._blob(key).exists()
 

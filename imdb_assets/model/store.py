@@ -164,6 +164,11 @@ class ModelStore(ABC):
     def location(self, key: str = "") -> str:
         """Where `key` lives, for people (a path or a gs:// URL)."""
 
+    def _delete(self, key: str) -> None:
+        """Remove one object (absent: nothing to do). Only garbage collection deletes; a backend that
+        cannot delete keeps every version."""
+        raise NotImplementedError(f"{type(self).__name__} cannot delete models")
+
     # ---- text helpers ------------------------------------------------------------------------------
     def _read_text(self, key: str) -> str:
         return self._read_bytes(key).decode("utf-8")
@@ -310,6 +315,33 @@ class ModelStore(ABC):
             raise NotReadyError(f"model version {version} not found in {self.location()}")
         self._write_bytes(f"{version}/{name}", data)
         return self.location(f"{version}/{name}")
+
+    def delete_version(self, version: str) -> int:
+        """Remove a stored version (model garbage collection, imdb_assets/model/retention.py); returns the
+        bytes freed. The record goes first, so from the first deletion on the version no longer exists
+        (a delete cut short leaves stray files, never a half model that loads). The champion and
+        `latest` are refused."""
+        version = self.check_version(version)
+        if version in (self.champion_version(), self.latest_trained_version()):
+            raise ValueError(f"model {version} is the champion or the latest model; it cannot be deleted")
+        names = [n for n in self._list(version) if is_file_name(n)]
+        freed = 0
+        for name in sorted(names, key=lambda n: n != RECORD_FILE):  # the record first
+            key = f"{version}/{name}"
+            freed += self._size(key)
+            self._delete(key)
+        self._delete_folder(version)
+        return freed
+
+    def version_size(self, version: str) -> int:
+        """Bytes of every file stored with a version."""
+        return sum(self._size(f"{version}/{name}") for name in self.version_files(version))
+
+    def _size(self, key: str) -> int:
+        return len(self._read_bytes(key))
+
+    def _delete_folder(self, prefix: str) -> None:
+        """Remove the now-empty folder of a deleted version (object stores have none)."""
 
     def version_files(self, version: str) -> list[str]:
         """Every file stored with a version (artifact, record, plots, card); names the store could not
@@ -480,3 +512,19 @@ class LocalModelStore(ModelStore):
 
     def location(self, key: str = "") -> str:
         return str(self._path(key))
+
+    def _delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def _size(self, key: str) -> int:
+        return self._path(key).stat().st_size
+
+    def _delete_folder(self, prefix: str) -> None:
+        folder = self._path(prefix)
+        for leftover in folder.glob(".*"):  # temporary files of a write cut short
+            if leftover.is_file():
+                leftover.unlink()
+        try:
+            folder.rmdir()
+        except FileNotFoundError:
+            pass

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from imdb_assets.contracts.sql_checks import column_types
 from imdb_assets.resources.warehouse import (
     FILTERED_MOVIES_TABLE,
     RAW_SCHEMA,
+    DroppedSnapshot,
     PartitionInfo,
     Warehouse,
     WarehouseBusyError,
@@ -36,6 +37,8 @@ from imdb_assets.resources.warehouse import (
 _BIGQUERY_TYPES = {"VARCHAR": "STRING", "BIGINT": "INT64", "DOUBLE": "FLOAT64", "BOOLEAN": "BOOL", "DATE": "DATE"}
 # Staging tables expire on their own if a run dies between the load and the clean-up.
 _STAGING_TTL_HOURS = 24
+# Every snapshot date retention dropped, so a later build of one says why it is gone.
+DROPPED_TABLE = "dropped_snapshots"
 
 
 def bigquery_columns(file_name: str) -> dict[str, str]:
@@ -78,6 +81,58 @@ class BigQueryWarehouse(Warehouse):
                 f"CREATE TABLE IF NOT EXISTS {self._table(RAW_SCHEMA, raw_table_name(file_name))} "
                 f"(snapshot_date DATE NOT NULL, {columns}) PARTITION BY snapshot_date"
             ).result()
+
+    def _ensure_dropped_table(self, client: bq.Client) -> None:
+        client.query(
+            f"CREATE TABLE IF NOT EXISTS {self._table(RAW_SCHEMA, DROPPED_TABLE)} "
+            "(table_name STRING, snapshot_date DATE, `rows` INT64, dropped_at TIMESTAMP)"
+        ).result()
+
+    def drop_snapshots(self, snapshot_dates: Iterable[date]) -> list[DroppedSnapshot]:
+        """Delete whole `snapshot_date` partitions of every raw table and record the drops, in one
+        multi-statement transaction. A DELETE whose filter covers whole partitions is a metadata
+        operation in BigQuery (no bytes scanned, no bill), and the partition then leaves
+        INFORMATION_SCHEMA.PARTITIONS, so the sensor no longer lists it."""
+        wanted = sorted(set(snapshot_dates))
+        if not wanted:
+            return []
+        held = {(p.table, p.snapshot_date): p.rows for p in self.list_partitions()}
+        dropping = [(raw_table_name(f), d) for f in RAW_FILES for d in wanted if (raw_table_name(f), d) in held]
+        if not dropping:
+            return []
+        now = datetime.now(timezone.utc)
+        with self.bigquery.get_client() as client:
+            self._ensure_dropped_table(client)
+            statements = ["BEGIN TRANSACTION;"]
+            for table, day in dropping:
+                # Literal dates, as in replace_snapshot: scripting binds no parameters on the emulator.
+                statements.append(f"DELETE FROM {self._table(RAW_SCHEMA, table)} WHERE snapshot_date = DATE '{day.isoformat()}';")
+                statements.append(
+                    f"INSERT INTO {self._table(RAW_SCHEMA, DROPPED_TABLE)} (table_name, snapshot_date, `rows`, dropped_at) "
+                    f"VALUES ('{table}', DATE '{day.isoformat()}', {int(held[(table, day)])}, TIMESTAMP '{now.isoformat()}');"
+                )
+            statements.append("COMMIT TRANSACTION;")
+            client.query("\n".join(statements)).result()
+        return [DroppedSnapshot(table, day, int(held[(table, day)]), now) for table, day in dropping]
+
+    def dropped_snapshots(self) -> list[DroppedSnapshot]:
+        with self.bigquery.get_client() as client:
+            if not self._raw_dataset_exists(client):
+                return []
+            try:
+                client.get_table(f"{self._project()}.{RAW_SCHEMA}.{DROPPED_TABLE}")
+            except NotFound:
+                return []
+            rows = client.query(
+                f"SELECT table_name, snapshot_date, `rows`, dropped_at FROM {self._table(RAW_SCHEMA, DROPPED_TABLE)} "
+                "ORDER BY snapshot_date, table_name, dropped_at"
+            ).result()
+            # A date dropped, reloaded and dropped again has two lines: the latest drop is the one that holds.
+            latest = {(r["table_name"], r["snapshot_date"]): r for r in rows}
+        return [
+            DroppedSnapshot(r["table_name"], r["snapshot_date"], int(r["rows"]), r["dropped_at"].astimezone(timezone.utc))
+            for r in latest.values()
+        ]
 
     def _stage_parquet(self, client: bq.Client, file_name: str, parquet_path: Path, suffix: str) -> str:
         """Load one Parquet file into a fresh staging table (explicit schema) and return its name."""
@@ -138,7 +193,7 @@ class BigQueryWarehouse(Warehouse):
             f"SELECT table_name, partition_id, total_rows, last_modified_time "
             f"FROM `{self._project()}.{RAW_SCHEMA}.INFORMATION_SCHEMA.PARTITIONS` "
             f"WHERE table_name IN UNNEST(@tables) "
-            f"AND partition_id NOT IN ('__NULL__', '__UNPARTITIONED__') ORDER BY partition_id, table_name"
+            f"AND partition_id NOT IN ('__NULL__', '__UNPARTITIONED__') AND total_rows > 0 ORDER BY partition_id, table_name"
         )
         config = bq.QueryJobConfig(query_parameters=[bq.ArrayQueryParameter("tables", "STRING", tables)])
         # Without a budget the client retries for up to 10 minutes; with one, every call shares it.

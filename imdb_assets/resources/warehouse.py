@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -18,9 +18,11 @@ import pandas as pd
 import pyarrow as pa
 from dagster import ConfigurableResource
 
+from imdb_assets import settings
 from imdb_assets.contracts.movies import FilteredMovies
 from imdb_assets.contracts.raw_imdb import RAW_FILES
 from imdb_assets.contracts.sql_checks import column_types, contract_select, quote_ident, sql_literal
+from imdb_assets.errors import DataError
 from imdb_assets.scratch import scratch_dir
 
 RAW_SCHEMA = "raw"
@@ -40,6 +42,16 @@ class PartitionInfo:
     snapshot_date: date
     rows: int
     last_modified: datetime  # timezone-aware (UTC): when this date of this table was last committed
+
+
+@dataclass(frozen=True)
+class DroppedSnapshot:
+    """One snapshot date of one raw table that retention dropped (imdb_assets/ingest/retention.py)."""
+
+    table: str
+    snapshot_date: date
+    rows: int
+    dropped_at: datetime  # timezone-aware (UTC)
 
 
 class WarehouseBusyError(RuntimeError):
@@ -83,6 +95,43 @@ class Warehouse(ConfigurableResource):
         raise `WarehouseBusyError`.
         """
         raise NotImplementedError
+
+    # Raw snapshot retention: how many dates the raw tables keep; None reads IMDB_ASSETS_RAW_SNAPSHOTS_KEPT
+    # (default 7). The drop rule itself (never the newest, never one dbt has not absorbed) is the
+    # retention asset's, imdb_assets/ingest/retention.py; the warehouse only drops what it is told to.
+    raw_snapshots_kept: int | None = None
+
+    def snapshots_kept(self) -> int:
+        if self.raw_snapshots_kept is None:
+            return settings.raw_snapshots_kept()
+        if self.raw_snapshots_kept < 1:
+            raise ValueError(f"raw_snapshots_kept={self.raw_snapshots_kept} must be at least 1")
+        return self.raw_snapshots_kept
+
+    def drop_snapshots(self, snapshot_dates: Iterable[date]) -> list[DroppedSnapshot]:
+        """Delete these snapshot dates from every raw table in one transaction and record each drop
+        (`raw.dropped_snapshots`), so a later load or build of such a date can say why it is gone.
+        Idempotent: a date no longer held drops nothing and records nothing."""
+        raise NotImplementedError
+
+    def dropped_snapshots(self) -> list[DroppedSnapshot]:
+        """Every drop retention made, oldest date first; `[]` when none (or nothing loaded yet)."""
+        raise NotImplementedError
+
+    def require_kept(self, snapshot_dates: Iterable[date]) -> None:
+        """Raise DataError (one line) when any of these dates was dropped by retention and not loaded again."""
+        wanted = set(snapshot_dates)
+        dropped = sorted({d.snapshot_date for d in self.dropped_snapshots() if d.snapshot_date in wanted})
+        if not dropped:
+            return
+        loaded = {p.snapshot_date for p in self.list_partitions()}
+        gone = [d for d in dropped if d not in loaded]
+        if gone:
+            shown = ", ".join(d.isoformat() for d in gone[:5]) + (f" and {len(gone) - 5} more" if len(gone) > 5 else "")
+            raise DataError(
+                f"snapshot {shown} was dropped from the raw tables by retention (the newest {self.snapshots_kept()} "
+                "dates are kept, IMDB_ASSETS_RAW_SNAPSHOTS_KEPT); its rows are already in the dbt model"
+            )
 
     def read_filtered_movies_arrow(self) -> pa.Table:
         """The whole dbt table, ordered by tconst, with exactly the contract's columns, in its order and
@@ -156,6 +205,11 @@ class DuckDBWarehouse(Warehouse):
                 table_name VARCHAR, snapshot_date DATE, rows BIGINT, source_sha256 VARCHAR,
                 loaded_at TIMESTAMPTZ, PRIMARY KEY (table_name, snapshot_date))"""
         )
+        con.execute(
+            f"""CREATE TABLE IF NOT EXISTS {catalog}.{RAW_SCHEMA}.dropped_snapshots (
+                table_name VARCHAR, snapshot_date DATE, rows BIGINT, dropped_at TIMESTAMPTZ,
+                PRIMARY KEY (table_name, snapshot_date))"""
+        )
 
     def replace_snapshot(self, snapshot_date, parquet_by_file, source_sha256):
         with duckdb.connect() as source:
@@ -190,6 +244,10 @@ class DuckDBWarehouse(Warehouse):
                         f"INSERT OR REPLACE INTO {catalog}.{RAW_SCHEMA}.partition_loads VALUES (?, ?, ?, ?, ?)",
                         [raw_table_name(file_name), snapshot_date, rows, source_sha256[file_name], now],
                     )
+                    source.execute(
+                        f"DELETE FROM {catalog}.{RAW_SCHEMA}.dropped_snapshots WHERE table_name = ? AND snapshot_date = ?",
+                        [raw_table_name(file_name), snapshot_date],
+                    )
                     loaded[file_name] = rows
                 source.execute("COMMIT")
             except BaseException:
@@ -213,6 +271,57 @@ class DuckDBWarehouse(Warehouse):
                 f"SELECT table_name, snapshot_date, rows, loaded_at FROM {RAW_SCHEMA}.partition_loads ORDER BY snapshot_date, table_name"
             ).fetchall()
         return [PartitionInfo(t, d, n, m.astimezone(timezone.utc)) for t, d, n, m in rows]
+
+    def drop_snapshots(self, snapshot_dates: Iterable[date]) -> list[DroppedSnapshot]:
+        wanted = sorted(set(snapshot_dates))
+        if not wanted or not Path(self.path).exists():
+            return []
+        dropped: list[DroppedSnapshot] = []
+        with self.connect() as con:
+            self._ensure_raw_tables(con, con.execute("SELECT current_database()").fetchone()[0])
+            now = datetime.now(timezone.utc)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for file_name in RAW_FILES:
+                    table = raw_table_name(file_name)
+                    for snapshot_date in wanted:
+                        rows = con.execute(
+                            f"DELETE FROM {RAW_SCHEMA}.{table} WHERE snapshot_date = ?", [snapshot_date]
+                        ).fetchone()[0]
+                        loaded = con.execute(
+                            f"DELETE FROM {RAW_SCHEMA}.partition_loads WHERE table_name = ? AND snapshot_date = ?",
+                            [table, snapshot_date],
+                        ).fetchone()[0]
+                        if rows or loaded:
+                            con.execute(
+                                f"INSERT OR REPLACE INTO {RAW_SCHEMA}.dropped_snapshots VALUES (?, ?, ?, ?)",
+                                [table, snapshot_date, rows, now],
+                            )
+                            dropped.append(DroppedSnapshot(table, snapshot_date, rows, now))
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            if dropped:
+                # Freed row groups become free blocks at a checkpoint; the next load writes into them, so
+                # the file stops growing once it holds K snapshots (measured in benchmarks/bench_days.py).
+                con.execute("CHECKPOINT")
+        return dropped
+
+    def dropped_snapshots(self) -> list[DroppedSnapshot]:
+        if not Path(self.path).exists():
+            return []
+        with self.connect(read_only=True) as con:
+            exists = con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = 'dropped_snapshots'",
+                [RAW_SCHEMA],
+            ).fetchone()[0]
+            if not exists:
+                return []
+            rows = con.execute(
+                f"SELECT table_name, snapshot_date, rows, dropped_at FROM {RAW_SCHEMA}.dropped_snapshots ORDER BY snapshot_date, table_name"
+            ).fetchall()
+        return [DroppedSnapshot(t, d, n, m.astimezone(timezone.utc)) for t, d, n, m in rows]
 
     def count_rows(self, table: str, snapshot_date: date | None = None) -> int:
         with self.connect(read_only=True) as con:

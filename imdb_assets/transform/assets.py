@@ -9,7 +9,7 @@ from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Output
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
 from imdb_assets.fault_injection import crash_point
-from imdb_assets.partitions import snapshot_partitions, window_of
+from imdb_assets.partitions import snapshot_date_of, snapshot_partitions, window_of
 from imdb_assets.resources.warehouse import Warehouse
 from imdb_assets.transform.dbt_errors import dbt_failure
 from imdb_assets.transform.partial_parse import PartialParseStore, invocation_dir
@@ -44,6 +44,7 @@ dbt_translator = ImdbDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_
 def imdb_dbt_models(context: AssetExecutionContext, dbt: SubprocessOnlyDbtResource, warehouse: Warehouse):
     """Run `dbt build` once for the partition window: one day, or a whole backfilled range in one run."""
     window = SnapshotWindow(*window_of(context.partition_keys))
+    warehouse.require_kept(snapshot_date_of(key) for key in context.partition_keys)  # one line if dropped
     # The dbt profile reads the warehouse location from the environment; the resource is the one truth.
     # Set only around dbt's start (window_in_environment), so no later code in this process sees it.
     profile_env = warehouse.dbt_env()
