@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
