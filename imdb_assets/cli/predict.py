@@ -66,7 +66,9 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         # Synchronously: the command exits right after.
         item = LoggedItem(args.title, args.genres, args.tconst)
         logged = LoggedRequest(time.time(), new_request_id(), prediction.model_version, prediction.threshold, [item], [answer])
-        log_synchronously(prediction_log_store_for_env(), logged)
+        problem = log_synchronously(prediction_log_store_for_env(), logged)
+        if problem:  # the answer stands; only its record is missing
+            print(f"note: the answer was not logged: {problem}", file=sys.stderr)
     if args.json:
         print(json.dumps(answer))
     else:

@@ -233,12 +233,12 @@ class PredictionLog:
                 return
 
 
-def log_synchronously(store: PredictionLogStore, request: LoggedRequest) -> None:
-    """Write one request's rows as their own batch now (for `imdb-assets predict`, which exits right after)."""
+def log_synchronously(store: PredictionLogStore, request: LoggedRequest) -> str | None:
+    """Write one request's rows as their own batch now (for `imdb-assets predict`, which exits right after);
+    why it could not be written, or None."""
     log = PredictionLog(store)
     log.record(request)
     log.close()
     counters = log.counters()
-    if counters["write_errors"]:
-        raise OSError(f"the prediction could not be logged to {store.location()}: {counters['last_error']}")
+    return f"{store.location()}: {counters['last_error']}" if counters["write_errors"] else None
 
