@@ -27,6 +27,7 @@ from dagster import (
 from pydantic import Field
 
 from imdb_assets.code_versions import MONITORING_SOURCES, source_code_version
+from imdb_assets.contracts.features import DEFAULT_RATING_THRESHOLD
 from imdb_assets.dataset.version import DatasetVersion
 from imdb_assets.features.text import split_genres
 from imdb_assets.model.store_resource import ModelStoreResource
@@ -295,7 +296,7 @@ def live_model_performance(
         except (FileNotFoundError, ValueError) as exc:
             context.log.warning(f"model {version} has no readable record ({exc}); its answers are scored against the champion's threshold")
             record = champion_record
-        rated = outcomes(rows, ratings, loads, float(record.get("rating_threshold", 5.0)))
+        rated = outcomes(rows, ratings, loads, float(record.get("rating_threshold", DEFAULT_RATING_THRESHOLD)))
         if rated.empty:
             continue
         scored.append(live_performance(version, rated["outcome"].tolist(), rated["probability"].tolist(), rated["label"].tolist(), record.get("metrics", {})))
