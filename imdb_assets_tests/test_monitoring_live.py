@@ -7,6 +7,7 @@ import gzip
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from imdb_assets.cli import main
 from imdb_assets.settings import LocalPaths
@@ -44,3 +45,48 @@ def test_a_later_snapshot_gives_an_outcome_to_every_served_title_it_rates(home_c
     assert live["rows_with_outcome"] == expected
     assert live["roc_auc"] is not None and 0.0 <= live["roc_auc"] <= 1.0
     assert live["balanced_accuracy"] is not None and live["test_roc_auc"] is not None
+
+
+@pytest.mark.prod_tools  # bqemulator from its own venv
+def test_outcomes_come_from_bigquery_ratings_loaded_after_the_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import time
+
+    from dagster import DagsterInstance, materialize
+    from dagster_gcp import BigQueryResource
+
+    from imdb_assets.ingest.assets import raw_imdb_tables
+    from imdb_assets.ingest.source import ImdbSource
+    from imdb_assets.monitoring.outcomes import outcomes, ratings_of, snapshot_loads
+    from imdb_assets.monitoring.served_log import read_served_log
+    from imdb_assets.partitions import register_snapshot_dates
+    from imdb_assets.resources.bigquery_warehouse import BigQueryWarehouse
+    from imdb_assets.serving.prediction_log import LoggedItem, LoggedRequest, PredictionLog
+    from imdb_assets.serving.prediction_log_store import LocalPredictionLogStore
+    from imdb_assets_tests.imdb_files import first_snapshot, second_snapshot
+    from imdb_assets_tests.prod_fixtures import bigquery_emulator, point_clients_at_emulators
+
+    with bigquery_emulator(tmp_path / "bqemu") as emulator:
+        point_clients_at_emulators(monkeypatch, bigquery_url=emulator.url)
+        warehouse = BigQueryWarehouse(bigquery=BigQueryResource(project="monitoring-live", location="US"), dbt_dataset="imdb")
+        instance = DagsterInstance.ephemeral()
+
+        def load(folder: Path, day: str) -> None:
+            register_snapshot_dates(instance, [day])
+            resources = {"imdb_source": ImdbSource(location=str(folder)), "warehouse": warehouse}
+            assert materialize([raw_imdb_tables], partition_key=day, resources=resources, instance=instance).success
+
+        load(first_snapshot(tmp_path / "d1"), "2026-11-01")  # before the answers: says nothing about them
+        store = LocalPredictionLogStore(tmp_path / "predictions")
+        log = PredictionLog(store)
+        served = [("Heat", "tt0000001"), ("Unrated Yet", "tt0000004"), ("Nobody Rated", "tt0000099")]
+        answers = [{"probability": 0.9, "label": 1, "unknown_genres": []}] * len(served)
+        log.record(LoggedRequest(time.time(), "r1", "v1", 0.5, [LoggedItem(title, "Drama", tconst) for title, tconst in served], answers))
+        log.close()
+        frame = read_served_log(store).frame
+        assert outcomes(frame, ratings_of(warehouse, frame["tconst"].tolist()), snapshot_loads(warehouse), 5.0).empty
+
+        time.sleep(1.1)  # the load time is what orders it after the answers
+        load(second_snapshot(tmp_path / "d2"), "2026-11-02")
+        rated = outcomes(frame, ratings_of(warehouse, frame["tconst"].tolist()), snapshot_loads(warehouse), 5.0)
+        assert dict(zip(rated["tconst"], rated["averageRating"])) == {"tt0000001": 7.5, "tt0000004": 8.0}
+        assert rated["outcome"].tolist() == [1, 1]
