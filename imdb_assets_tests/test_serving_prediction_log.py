@@ -74,6 +74,16 @@ def test_a_wrong_tconst_is_refused_naming_the_field(built_home: Path, tmp_path: 
     assert len(read_served_log(LocalPredictionLogStore(tmp_path / "predictions")).frame) == 1
 
 
+def test_answers_on_the_page_are_logged_too(built_home: Path, tmp_path: Path):
+    store = LocalPredictionLogStore(tmp_path / "predictions")
+    with TestClient(create_app(LocalPaths(built_home).models_dir, prediction_log=PredictionLog(store))) as client:
+        form = "title=Heat&genres=Crime&genres=Spaceship"
+        assert client.post("/", content=form, headers={"content-type": "application/x-www-form-urlencoded"}).status_code == 200
+    served = read_served_log(store).frame
+    assert served[["title", "tconst"]].values.tolist() == [["Heat", None]]
+    assert served["genres"].tolist() == [["Crime"]] and served["unknown_genres"].tolist() == [["Spaceship"]]
+
+
 def test_a_full_queue_drops_and_counts_never_fails_the_request(built_home: Path, tmp_path: Path):
     # The writer never runs (no lifespan start before the requests fill it): 10 rows fit, the rest are dropped.
     log = PredictionLog(LocalPredictionLogStore(tmp_path / "predictions"), max_queued_rows=10, flush_seconds=3600)
