@@ -19,6 +19,7 @@ MOVIES_CSV_SOURCES = ("dataset/validate.py", "dataset/checks.py", "dataset/profi
 MOVIES_DATASET_SOURCES = ("dataset/assets.py", "dataset/registry.py", "dataset/lineage.py", "dataset/profile.py")
 FEATURES_SOURCES = ("features", "contracts/features.py", "contracts/vocabulary.py")
 MODEL_SOURCES = ("features/text.py", "features/prepare.py", "model")
+MONITORING_SOURCES = ("monitoring", "serving/prediction_log.py", "serving/prediction_log_store.py")
 
 
 @lru_cache(maxsize=None)

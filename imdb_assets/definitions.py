@@ -15,11 +15,12 @@ from imdb_assets.features import assets as feature_assets
 from imdb_assets.ingest import assets as ingest_assets
 from imdb_assets.ingest import retention_asset
 from imdb_assets.model import assets as model_assets
+from imdb_assets.monitoring import assets as monitoring_assets
 from imdb_assets.settings import current_env
 from imdb_assets.step_progress import plain_console_logger, step_progress_logger
 from imdb_assets.transform import assets as transform_assets
 
-AREA_MODULES = [ingest_assets, retention_asset, transform_assets, dataset_assets, feature_assets, model_assets]
+AREA_MODULES = [ingest_assets, retention_asset, transform_assets, dataset_assets, feature_assets, model_assets, monitoring_assets]
 ALL_ASSETS = with_refresh_conditions(load_assets_from_modules(AREA_MODULES))
 ALL_ASSET_CHECKS = load_asset_checks_from_modules(AREA_MODULES)
 

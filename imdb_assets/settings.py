@@ -72,6 +72,11 @@ class LocalPaths:
         """Files downloaded from a `--source` URL, with their validators, reused while unchanged."""
         return self.home / "downloads"
 
+    @property
+    def prediction_log(self) -> Path:
+        """Every answered prediction of `serve` and `predict`: `day=YYYY-MM-DD/<batch>.parquet`, append-only."""
+        return self.home / "predictions"
+
 
 def imdb_home() -> Path:
     return Path(os.environ.get("IMDB_ASSETS_HOME", ".imdb_assets")).expanduser().resolve()
@@ -161,3 +166,8 @@ def challengers_kept() -> int:
     """Models that never were champion `imdb-assets gc` keeps, newest first (`IMDB_ASSETS_CHALLENGERS_KEPT`,
     default 10); the champion and every earlier champion are always kept."""
     return whole_number("IMDB_ASSETS_CHALLENGERS_KEPT", DEFAULT_CHALLENGERS_KEPT, minimum=0)
+
+
+def retrain_on_monitoring_alert() -> bool:
+    """IMDB_ASSETS_RETRAIN_ON_ALERT=1 starts the `retrain_on_monitoring_alert` sensor on (default: off)."""
+    return os.environ.get("IMDB_ASSETS_RETRAIN_ON_ALERT", "").strip().lower() in ("1", "true", "yes", "on")

@@ -156,6 +156,8 @@ def test_ingested_snapshot_is_built_and_refreshed_by_a_running_dagster(tmp_path:
             "refresh_downstream": "RUNNING",
             "daily_imdb_ingest": "STOPPED",
             "daily_garbage_collection": "RUNNING",
+            "new_prediction_log_files": "RUNNING",  # the monitoring loop: on, idle while the log is empty
+            "retrain_on_monitoring_alert": "STOPPED",  # the retraining signal: off by default
         }
         config = yaml.safe_load((dagster_home / "dagster.yaml").read_text())  # written by the wrapper
         assert config["telemetry"] == {"enabled": False} and config["nux"] == {"enabled": False}

@@ -35,6 +35,8 @@ def test_schedule_is_off_by_default_and_sensors_are_on():
     assert {s.name: s.default_status for s in SENSORS} == {
         "new_warehouse_partitions": DefaultSensorStatus.RUNNING,
         "refresh_downstream": DefaultSensorStatus.RUNNING,
+        "new_prediction_log_files": DefaultSensorStatus.RUNNING,
+        "retrain_on_monitoring_alert": DefaultSensorStatus.STOPPED,  # the retraining signal is off by default
     }
 
 

@@ -14,7 +14,7 @@ PACKAGE = "imdb_assets"
 PACKAGE_DIR = Path(__file__).resolve().parent.parent / PACKAGE
 
 # The areas, in data order: each owns its assets, resources and handles, and may use the floor.
-AREAS = ("ingest", "transform", "dataset", "features", "model", "serving", "automation")
+AREAS = ("ingest", "transform", "dataset", "features", "model", "serving", "monitoring", "automation")
 # Above the areas: they assemble them (definitions, environments) or are entry points into them.
 ABOVE = (
     "definitions",

@@ -39,7 +39,10 @@ def test_health_and_model_describe_the_champion(client: httpx.Client, built_home
     version = champion_version(built_home)
     health = client.get("/health")
     assert health.status_code == 200
-    assert health.json() == {"status": "ready", "model_version": version, "detail": ""}
+    body = health.json()
+    prediction_log = body.pop("prediction_log")  # the prediction log's counters (test_serving_prediction_log.py)
+    assert body == {"status": "ready", "model_version": version, "detail": ""}
+    assert prediction_log["rows_dropped"] == prediction_log["write_errors"] == 0
 
     model = client.get("/model").json()
     record = json.loads((LocalPaths(built_home).models_dir / version / "model.json").read_text())

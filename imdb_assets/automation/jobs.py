@@ -46,9 +46,10 @@ warnings.filterwarnings(
 
 # What `imdb-assets run` launches: the whole graph for one snapshot date in one run, with every check.
 # (Runs launched from the CLI carry this name in the UI's run list, not `__ephemeral_asset_job__`.)
+# (The monitoring assets are not part of it: they follow the prediction log and have their own jobs.)
 snapshot_pipeline_job = define_asset_job(
     "snapshot_pipeline_job",
-    selection=AssetSelection.all(),
+    selection=AssetSelection.all() - AssetSelection.groups("monitoring"),
     partitions_def=snapshot_partitions,
     tags=DBT_WRITER_TAG,
     description="Load one snapshot date from the configured source and materialize everything from the raw "
@@ -61,4 +62,27 @@ retrain_on_dataset_job = define_asset_job(
     selection=AssetSelection.assets("movies_dataset", "movie_features", "enjoyment_model"),
     description="Select a published dataset version again (config `movies_dataset.version`) and rebuild the "
     "features and the model on exactly it; nothing is ingested or published.",
+)
+
+# What the `new_prediction_log_files` sensor requests; `refresh_downstream` then refreshes drift and live
+# performance (their automation condition sees served_predictions updated).
+served_predictions_job = define_asset_job(
+    "served_predictions_job",
+    selection=AssetSelection.assets("served_predictions"),
+    description="Read the prediction log again (new batch files arrived).",
+)
+
+# What `imdb-assets monitor` runs: the log, its drift and its live performance, with their checks.
+monitoring_job = define_asset_job(
+    "monitoring_job",
+    selection=AssetSelection.groups("monitoring"),
+    description="Materialize the monitoring assets: served_predictions, prediction_drift, live_model_performance.",
+)
+
+# What a monitoring alert requests when the `retrain_on_monitoring_alert` sensor is on.
+retrain_after_alert_job = define_asset_job(
+    "retrain_after_alert_job",
+    selection=AssetSelection.assets("enjoyment_model"),
+    description="Retrain enjoyment_model on the current features (challenger/champion rules as always), "
+    "requested by a drift or live-performance alert.",
 )

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from imdb_assets.cli import dataset, gc, model, predict, run, serve, synth
+from imdb_assets.cli import dataset, gc, model, monitor, predict, run, serve, synth
 from imdb_assets.errors import one_line
 
-COMMAND_MODULES = (run, predict, serve, model, dataset, synth, gc)
+COMMAND_MODULES = (run, predict, serve, monitor, model, dataset, synth, gc)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+import time
 
 from imdb_assets.cli.arguments import add_command
 
@@ -18,19 +20,34 @@ run` or `imdb-assets model promote`) from a title and its IMDb genres.
 
 A genre the model never saw is an error naming the closest known genres, unless
 --allow-unknown-genres, which ignores it and says so on stderr.
+
+The answer is logged to $IMDB_ASSETS_HOME/predictions/ (as `imdb-assets serve` logs its answers), with
+--tconst if given, so `imdb-assets monitor` can score it once IMDb rates the movie.
 """
 
 EXAMPLES = [
     'imdb-assets predict --title "The Matrix" --genres Action,Sci-Fi',
     "imdb-assets predict --title Heat --genres Crime,Drama --json",
+    "imdb-assets predict --title Heat --genres Crime,Drama --tconst tt0113277",
     'imdb-assets predict --title "Space Cats" --genres Comedy,Space-Opera --allow-unknown-genres',
 ]
+
+
+TCONST = re.compile(r"^tt[0-9]{7,}$")  # contracts/raw_imdb.py's TCONST_PATTERN, without importing pandera
+
+
+def _tconst(text: str) -> str:
+    if not TCONST.match(text):
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not an IMDb id (tt followed by at least 7 digits)")
+    return text
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
     from imdb_assets.model_store_for_env import model_store_for_env
     from imdb_assets.serving.file_model import load_champion
     from imdb_assets.serving.genre_suggestions import unknown_genres_message, with_suggestions
+    from imdb_assets.serving.prediction_log import LoggedItem, LoggedRequest, log_synchronously, new_request_id
+    from imdb_assets.serving.prediction_log_store import prediction_log_store_for_env
 
     # No version: the champion (the model promoted by the pipeline or `imdb-assets model promote`).
     model = load_champion(model_store_for_env())
@@ -45,6 +62,13 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         "unknown_genres": prediction.unknown_genres,
         "suggestions": prediction.suggestions,
     }
+    if not args.no_prediction_log:
+        # Synchronously: the command exits right after.
+        item = LoggedItem(args.title, args.genres, args.tconst)
+        logged = LoggedRequest(time.time(), new_request_id(), prediction.model_version, prediction.threshold, [item], [answer])
+        problem = log_synchronously(prediction_log_store_for_env(), logged)
+        if problem:  # the answer stands; only its record is missing
+            print(f"note: the answer was not logged: {problem}", file=sys.stderr)
     if args.json:
         print(json.dumps(answer))
     else:
@@ -72,6 +96,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     predict.add_argument(
         "--genres", default="", help="its IMDb genres, comma-separated, e.g. Comedy,Drama (default: none)"
     )
+    predict.add_argument("--tconst", type=_tconst, help="the movie's IMDb id (e.g. tt0133093), logged with the answer")
+    predict.add_argument("--no-prediction-log", action="store_true", help="do not log the answer")
     predict.add_argument(
         "--allow-unknown-genres",
         action="store_true",

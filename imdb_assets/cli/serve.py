@@ -14,12 +14,17 @@ GET /health, the API docs at /docs and a page at / to try it in a browser.
 
 A newly promoted champion is picked up while the server runs, without a restart; until there is one,
 /health and /predict answer 503.
+
+Every answered prediction is logged (time, request id, model version, title, genres, probability,
+label, threshold and the item's tconst if sent) to $IMDB_ASSETS_HOME/predictions/ (prod: predictions/
+under the lake), in batches written by a background thread; `imdb-assets monitor` reads them.
 """
 
 EXAMPLES = [
     "imdb-assets serve",
     "imdb-assets serve --port 8123 --host 0.0.0.0",
     "imdb-assets serve --models-dir /srv/models --poll-seconds 10 --access-log",
+    "imdb-assets serve --no-prediction-log",
 ]
 
 
@@ -53,11 +58,18 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     from imdb_assets.model_store_for_env import model_store_for_env
     from imdb_assets.serving.app import create_app
+    from imdb_assets.serving.prediction_log import PredictionLog
+    from imdb_assets.serving.prediction_log_store import prediction_log_store_at, prediction_log_store_for_env
 
     # Our own loggers (model swaps, failed reloads) next to uvicorn's, on stderr.
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s", stream=sys.stderr)
     store = args.models_dir or model_store_for_env()  # a folder, or the environment's store (GCS in prod)
-    app = create_app(store, max_batch=args.max_batch, poll_seconds=args.poll_seconds)
+    prediction_log = None
+    if not args.no_prediction_log:
+        log_store = prediction_log_store_at(args.prediction_log_dir) if args.prediction_log_dir else prediction_log_store_for_env()
+        prediction_log = PredictionLog(log_store, flush_seconds=args.log_flush_seconds)
+        logging.getLogger(__name__).info("logging predictions to %s", log_store.location())
+    app = create_app(store, max_batch=args.max_batch, poll_seconds=args.poll_seconds, prediction_log=prediction_log)
     # Access logs cost ~10% of a small request; ask for them with --access-log.
     uvicorn.run(app, host=args.host, port=args.port, access_log=args.access_log, server_header=False, log_level="info")
     return 0
@@ -70,6 +82,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-batch", type=_positive_int, default=1000, help="most movies in one POST /predict (default: 1000)")
     parser.add_argument("--poll-seconds", type=_positive_float, default=2.0, help="how often to look for a new champion (default: 2)")
     parser.add_argument("--access-log", action="store_true", help="log every request")
+    parser.add_argument("--no-prediction-log", action="store_true", help="do not record the answered predictions")
+    parser.add_argument(
+        "--prediction-log-dir", help="where to record them (default: $IMDB_ASSETS_HOME/predictions; prod: predictions/ under the lake)"
+    )
+    parser.add_argument(
+        "--log-flush-seconds", type=_positive_float, default=1.0,
+        help="how often queued predictions are written as a batch (default: 1); a killed server loses at most this much",
+    )
     parser.set_defaults(handler=_cmd_serve)
 
 

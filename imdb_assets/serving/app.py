@@ -11,6 +11,7 @@ Answers never show filesystem paths; the server log has them.
 from __future__ import annotations
 
 import math
+import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from imdb_assets.serving.batch_predictor import ServingModel, answer_batch, pred
 from imdb_assets.serving.docs import add_offline_docs
 from imdb_assets.serving.model_holder import ChampionHolder
 from imdb_assets.serving.page import PageState, parse_form, render_page
+from imdb_assets.serving.prediction_log import LoggedItem, LoggedRequest, PredictionLog, new_request_id
 from imdb_assets.serving.predictor import InvalidInputError
 from imdb_assets.serving.request_parsing import InputError, body_error, parse_predict_body
 from imdb_assets.serving.schemas import ErrorOut, HealthOut, ModelOut, PredictionOut, PredictItem
@@ -96,9 +98,11 @@ def create_app(
     max_batch: int = DEFAULT_MAX_BATCH,
     poll_seconds: float = DEFAULT_POLL_SECONDS,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    prediction_log: PredictionLog | None = None,
 ) -> FastAPI:
     """The serving app for the champion of `model_store` (a store, or a local store's folder), reloading it
-    when a new one is promoted."""
+    when a new one is promoted. With `prediction_log`, every answer is recorded there (written by its own
+    thread, started and flushed by the app's lifespan)."""
     store = model_store if isinstance(model_store, ModelStore) else LocalModelStore(model_store)
     holder = ChampionHolder(store, poll_seconds=poll_seconds)
 
@@ -106,10 +110,14 @@ def create_app(
     async def lifespan(app: FastAPI):
         holder.refresh()  # before the first request, so a ready store means a ready server
         holder.start_polling()
+        if prediction_log is not None:
+            prediction_log.start()
         try:
             yield
         finally:
             holder.stop_polling()
+            if prediction_log is not None:
+                prediction_log.close()  # a clean stop writes every answered prediction
 
     app = FastAPI(
         title="imdb_assets: will the viewer enjoy it?",
@@ -120,6 +128,13 @@ def create_app(
         redoc_url=None,
     )
     app.state.holder = holder
+    app.state.prediction_log = prediction_log
+
+    def log_answers(model: ServingModel, items, answers: list[dict]) -> str:
+        request_id = new_request_id()
+        if prediction_log is not None:
+            prediction_log.record(LoggedRequest(time.time(), request_id, model.version, model.threshold, items, answers))
+        return request_id
     app.add_middleware(HeadAsGet)
     add_offline_docs(app)
 
@@ -169,7 +184,10 @@ def create_app(
             answers = answer_batch(model, [(item.title, item.genres) for item in items])
         except InvalidInputError as exc:  # the schema already refuses these; kept as a second net
             raise InputError("title", str(exc)) from None
-        return _json(answers if is_batch else answers[0])
+        request_id = log_answers(model, items, answers)
+        response = _json(answers if is_batch else answers[0])
+        response.headers["X-Request-ID"] = request_id
+        return response
 
     @app.get(
         "/health",
@@ -180,6 +198,7 @@ def create_app(
     async def health() -> Response:
         status = holder.status()
         body = {"status": "ready" if status.ready else "not ready", "model_version": status.model_version, "detail": status.detail}
+        body["prediction_log"] = prediction_log.counters() if prediction_log is not None else None
         return _json(body, status_code=200 if status.ready else 503)
 
     @app.get("/model", summary="The champion being served", response_model=ModelOut, responses={503: error_responses[503]})
@@ -215,6 +234,8 @@ def create_app(
         if state.problem:
             return HTMLResponse(render_page(model, state), status_code=422)
         state.prediction = predict_batch(model, [(state.title, state.genres)])[0]
+        answer = {"probability": state.prediction.probability, "label": state.prediction.label, "unknown_genres": state.prediction.unknown_genres}
+        log_answers(model, [LoggedItem(state.title, state.genres)], [answer])
         return HTMLResponse(render_page(model, state))
 
     return app

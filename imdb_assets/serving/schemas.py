@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from imdb_assets.serving.limits import MAX_GENRE_CHARS, MAX_GENRES, MAX_TITLE_CHARS
 
+# contracts/raw_imdb.py's TCONST_PATTERN (a test holds them equal); not imported, it would bring pandera into the server.
+TCONST_PATTERN = r"^tt[0-9]{7,}$"
 NO_COMMA = r"^[^,]*$"  # one genre per item: "Comedy,Drama" would silently be two
 
 Genre = Annotated[str, StringConstraints(max_length=MAX_GENRE_CHARS, pattern=NO_COMMA)]
@@ -27,7 +29,7 @@ class PredictItem(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         regex_engine="python-re",
-        json_schema_extra={"examples": [{"title": "The Matrix", "genres": ["Action", "Sci-Fi"]}]},
+        json_schema_extra={"examples": [{"title": "The Matrix", "genres": ["Action", "Sci-Fi"], "tconst": "tt0133093"}]},
     )
 
     title: str = Field(
@@ -38,6 +40,12 @@ class PredictItem(BaseModel):
         max_length=MAX_GENRES,
         description="IMDb genres, one per item (e.g. Comedy, Drama); genres the model never saw are ignored and listed back, "
         "with the known genres they may mean",
+    )
+    tconst: str | None = Field(
+        default=None,
+        pattern=TCONST_PATTERN,
+        description="the movie's IMDb id (tt followed by 7 or more digits), if known: it is logged with the answer, "
+        "so the answer can be scored once IMDb rates the movie",
     )
 
 
@@ -62,6 +70,11 @@ class HealthOut(BaseModel):
     status: Literal["ready", "not ready"]
     model_version: str | None
     detail: str = Field(description="why the server is not ready, or a failed reload while the current champion keeps serving")
+    prediction_log: dict[str, Any] | None = Field(
+        default=None,
+        description="the prediction log's counters (rows queued, written, dropped when the queue was full, lost to write "
+        "errors; files written); null when logging is off",
+    )
 
 
 class ModelOut(BaseModel):
