@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import subprocess
@@ -16,9 +17,10 @@ from sklearn.feature_extraction.text import CountVectorizer
 from imdb_assets.cli import main
 from imdb_assets.model import pipeline as model_pipeline
 from imdb_assets.model import serialization
-from imdb_assets.model.store import CorruptModelError, LocalModelStore
-from imdb_assets.serving import file_model
-from imdb_assets.serving.file_model import file_scorer, load_champion
+from imdb_assets.model.store import RECORD_FILE, CorruptModelError, LocalModelStore, ModelArtifactError
+from imdb_assets.serving import fast_scorer
+from imdb_assets.serving.fast_scorer import compile_artifact
+from imdb_assets.serving.file_model import load_champion
 from imdb_assets.serving.predictor import predict
 from imdb_assets.serving.text_analyzers import TOKENIZERS, analyzer_for
 from imdb_assets.settings import LocalPaths
@@ -99,7 +101,6 @@ def rows(built_home: Path) -> list[tuple[str, str | list[str]]]:
 def test_the_model_file_answers_as_the_pipeline(built_home: Path, rows):
     store = LocalModelStore(LocalPaths(built_home).models_dir)
     quick, full = load_champion(store), store.load()
-    assert quick.from_file, "the trained model should be scored from its file"
     for title, genres in rows:
         answer, expected = quick.predict(title, genres), predict(full, title, genres)
         assert answer.probability == pytest.approx(expected.probability, abs=1e-12), title
@@ -126,17 +127,22 @@ def _with_setting(artifact: bytes, block: int, **params) -> bytes:
     return out.getvalue()
 
 
-def test_settings_it_does_not_restate_fall_back_to_the_pipeline(built_home: Path, monkeypatch: pytest.MonkeyPatch):
-    store = LocalModelStore(LocalPaths(built_home).models_dir)
-    artifact = store.read_file(store.champion_version(), serialization.ARTIFACT_NAME)
-    assert file_scorer(artifact) is not None
-    assert file_scorer(_with_setting(artifact, 0, strip_accents="unicode")) is None
-    assert file_scorer(_with_setting(artifact, 1, analyzer="char_xx")) is None
-    assert file_scorer(b"not a zip") is None
-    monkeypatch.setattr(file_model, "file_scorer", lambda artifact: None)
-    fallback = load_champion(store)
-    assert not fallback.from_file
-    assert fallback.predict(TITLE, "Action") == predict(store.load(), TITLE, "Action")
+def test_settings_it_does_not_restate_are_refused_in_one_line(home_copy: Path):
+    store = LocalModelStore(LocalPaths(home_copy).models_dir)
+    version = store.champion_version()
+    artifact = store.read_file(version, serialization.ARTIFACT_NAME)
+    assert compile_artifact(artifact) is not None
+    assert compile_artifact(_with_setting(artifact, 0, strip_accents="unicode")) is None
+    assert compile_artifact(_with_setting(artifact, 1, analyzer="char_xx")) is None
+    assert compile_artifact(b"not a zip") is None
+    # A file scikit-learn can rebuild but the compiled scorer does not read is refused, never scored another way.
+    odd = _with_setting(artifact, 0, strip_accents="unicode")
+    Path(store.file_location(version, serialization.ARTIFACT_NAME)).write_bytes(odd)
+    record_path = LocalPaths(home_copy).models_dir / version / RECORD_FILE
+    record = json.loads(record_path.read_text())
+    record_path.write_text(json.dumps({**record, "sha256": hashlib.sha256(odd).hexdigest()}))
+    with pytest.raises(ModelArtifactError, match="holds settings the compiled scorer does not read"):
+        load_champion(store)
 
 
 ANALYZER_SETTINGS = [
@@ -162,7 +168,7 @@ def test_genre_tokenizers_are_the_models():
     for genres in ["", "Drama", "Action,Comedy,Drama", "Comedy,,Horror"]:
         assert TOKENIZERS["genre_tokens"](genres) == model_pipeline.genre_tokens(genres)
         assert TOKENIZERS["genre_pair_tokens"](genres) == model_pipeline.genre_pair_tokens(genres)
-    assert file_model.FORMAT == serialization.FORMAT
+    assert fast_scorer.FORMAT == serialization.FORMAT
 
 
 def _modules_loaded_by_predict(home: Path, prefixes: tuple[str, ...]) -> list[str]:

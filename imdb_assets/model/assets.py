@@ -52,7 +52,7 @@ from imdb_assets.model.card import (
     model_card,
     selection_table,
 )
-from imdb_assets.model.champion import PromotionOutcome, promote_if_better
+from imdb_assets.model.champion import PromotionOutcome, champion_probability, promote_if_better
 from imdb_assets.model.evaluate import REPORTED_METRICS
 from imdb_assets.model.pipeline import FEATURE_COLUMNS, FeatureSettings
 from imdb_assets.model.plots import calibration_png, roc_png
@@ -61,6 +61,7 @@ from imdb_assets.model.provenance import code_version
 from imdb_assets.model.store import ModelStore, SavedModel
 from imdb_assets.model.store_resource import ModelStoreResource
 from imdb_assets.model.train import TrainedModel, train_and_evaluate
+from imdb_assets.serving.fast_scorer import AGREEMENT_TOLERANCE, load_compiled
 
 REPRODUCTION_CHECK = "artifact_reproduces_predictions"
 BASELINE_CHECK = "beats_baselines"
@@ -127,25 +128,34 @@ def _reproduction_check(store, version: str, trained: TrainedModel, test: pd.Dat
         same_parameters = serialization.dumps(reloaded.pipeline) == serialization.dumps(trained.pipeline)
         actual = reloaded.pipeline.predict_proba(reference_rows[FEATURE_COLUMNS])[:, 1]
         difference = float(np.max(np.abs(actual - expected))) if len(reference_rows) else 0.0
+        # The one scoring path (promotion, predict, HTTP) scores the file compiled: it must agree too.
+        compiled = load_compiled(store, version, check=True)
+        compiled_difference = (
+            float(np.max(np.abs(champion_probability(compiled, reference_rows) - expected))) if len(reference_rows) else 0.0
+        )
         if not same_parameters:
             problem = "reloaded model's vocabularies, idf weights or coefficients differ from the trained model's"
         elif difference != 0.0 or reloaded.threshold != trained.threshold:
             problem = f"reloaded model's predictions differ by up to {difference:.3g}"
+        elif not compiled_difference <= AGREEMENT_TOLERANCE:
+            problem = f"the compiled scorer's predictions differ from the trained model's by up to {compiled_difference:.3g}"
         else:
             problem = None
     except Exception as exc:  # noqa: BLE001 - any failure to load is exactly what this check reports
-        same_parameters, difference, problem = False, float("nan"), " ".join(str(exc).split())
+        same_parameters, difference, compiled_difference = False, float("nan"), float("nan")
+        problem = " ".join(str(exc).split())
     return AssetCheckResult(
         check_name=REPRODUCTION_CHECK,
         passed=problem is None,
         severity=AssetCheckSeverity.ERROR,
         description=problem
-        or f"the saved artifact holds exactly the trained model and reproduces the test predictions of {len(reference_rows)} movies exactly",
+        or f"the saved artifact holds exactly the trained model and reproduces the test predictions of {len(reference_rows)} movies exactly (scikit-learn) and within {AGREEMENT_TOLERANCE:g} (the compiled scorer)",
         metadata={
             "model_version": version,
             "parameters_equal": same_parameters,
             "rows_compared": len(reference_rows),
             "max_abs_difference": display_float(difference),
+            "compiled_scorer_max_abs_difference": display_float(compiled_difference),
         },
     )
 

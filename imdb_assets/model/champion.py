@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from imdb_assets.errors import NotReadyError
@@ -14,7 +15,6 @@ from imdb_assets.model.evaluate import REPORTED_METRICS, classification_metrics
 from imdb_assets.model.pipeline import FEATURE_COLUMNS
 from imdb_assets.model.promotion import PromotionDecision, PromotionPolicy, decide_promotion
 from imdb_assets.model.store import ModelArtifactError, ModelStore
-from imdb_assets.model.text_matrix import predict_probability
 
 
 @dataclass
@@ -22,6 +22,7 @@ class ChampionScore:
     version: str | None
     metrics: dict | None  # on the current test split; None when there is no champion or it cannot load
     problem: str | None = None
+    probability: np.ndarray | None = None  # per test row, for the paired comparison
 
 
 @dataclass
@@ -38,16 +39,27 @@ class PromotionOutcome:
 
 
 def score_champion(store: ModelStore, test: pd.DataFrame) -> ChampionScore:
-    """The champion's metrics on these test rows, with its own stored threshold."""
+    """The champion's metrics on these test rows, with its own stored threshold, scored by the compiled
+    scorer that serves it (checked against scikit-learn on probe rows as it is loaded)."""
+    from imdb_assets.serving.fast_scorer import load_compiled
+
     version = store.champion_version()
     if version is None:
         return ChampionScore(None, None)
     try:
-        champion = store.load(version)
+        champion = load_compiled(store, version, check=True)
     except (ModelArtifactError, NotReadyError) as exc:
         return ChampionScore(version, None, " ".join(str(exc).split()))
-    probability = predict_probability(champion.pipeline, test[FEATURE_COLUMNS])
-    return ChampionScore(version, classification_metrics(test["label"].to_numpy(), probability, champion.threshold))
+    probability = champion_probability(champion, test)
+    return ChampionScore(
+        version, classification_metrics(test["label"].to_numpy(), probability, champion.threshold), probability=probability
+    )
+
+
+def champion_probability(champion, test: pd.DataFrame) -> np.ndarray:
+    """P(enjoy) of the test rows through a compiled model's scorer."""
+    columns = {column: test[column].astype(str).tolist() for column in FEATURE_COLUMNS}
+    return champion.score(columns)
 
 
 def _rounded(metrics: dict | None) -> dict | None:

@@ -1,8 +1,8 @@
 """Many predictions in one pass, equal to `predictor.predict` row by row (pure Python, no Dagster).
 
-`predictor.predict` is the reference for one row. The server answers batches, so it prepares each
-champion once (`prepare_serving_model`: threshold, known genres and a compiled scorer) and scores a
-whole batch with one call; the tests hold the two paths equal.
+`predictor.predict` is the scikit-learn reference for one row. The server answers batches with the one
+compiled scorer (`fast_scorer.py`), checked against scikit-learn when the champion is loaded
+(`prepare_serving_model`), and scores a whole batch with one call; the tests hold the two paths equal.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from imdb_assets.features.text import normalise_title, split_genres
-from imdb_assets.model.store import LoadedModel
-from imdb_assets.serving.fast_scorer import Scorer, compile_scorer, pipeline_scorer
+from imdb_assets.model.store import ModelStore
+from imdb_assets.serving.fast_scorer import CompiledModel, load_compiled
 from imdb_assets.serving.genre_suggestions import close_genres
 from imdb_assets.serving.predictor import InvalidInputError, Prediction
 
@@ -23,33 +23,31 @@ GENRE_COLUMN = "genres"
 
 @dataclass(frozen=True)
 class ServingModel:
-    """A champion ready to answer: the loaded model plus what every request needs from it."""
+    """A champion ready to answer: its compiled scorer plus what every request needs from it."""
 
-    loaded: LoadedModel
-    score: Scorer
+    compiled: CompiledModel
     threshold: float
     known_genres: tuple[str, ...]
-    compiled: bool  # False: scoring goes through pipeline.predict_proba (slower, same answers)
 
     @property
     def version(self) -> str:
-        return self.loaded.version
+        return self.compiled.version
 
     @property
     def record(self) -> dict:
-        return self.loaded.record
+        return self.compiled.record
+
+    def score(self, columns: dict[str, Sequence[str]]):
+        return self.compiled.score(columns)
 
 
-def prepare_serving_model(model: LoadedModel) -> ServingModel:
-    known_genres = tuple(model.record.get("known_genres", []))
-    compiled = compile_scorer(model.pipeline, known_genres, genre_column=GENRE_COLUMN)
-    return ServingModel(
-        loaded=model,
-        score=compiled or pipeline_scorer(model.pipeline),
-        threshold=float(model.record.get("threshold", 0.5)),
-        known_genres=known_genres,
-        compiled=compiled is not None,
-    )
+def serving_model(compiled: CompiledModel) -> ServingModel:
+    return ServingModel(compiled, compiled.threshold, compiled.known_genres)
+
+
+def prepare_serving_model(store: ModelStore, version: str) -> ServingModel:
+    """Stored model `version`, compiled from its file and checked against scikit-learn on probe rows."""
+    return serving_model(load_compiled(store, version, check=True))
 
 
 @lru_cache(maxsize=8192)

@@ -47,8 +47,8 @@ def checked_genres(genres: Sequence[str] | str) -> list[str]:
 
 
 def pipeline_probability(pipeline, title_clean: str, genres: str) -> float:
-    """P(enjoy) of one normalised title and its comma-joined genres, through the fitted pipeline."""
-    import pandas as pd  # here, not at import: one-shot commands that score without the pipeline skip it
+    """P(enjoy) of one normalised title and its comma-joined genres, through the fitted pipeline (reference only)."""
+    import pandas as pd  # here, not at import: the serving paths never need it
 
     frame = pd.DataFrame({"title_clean": [title_clean], "genres": [genres]})
     return float(pipeline.predict_proba(frame)[0, 1])
@@ -71,6 +71,8 @@ def prediction_from(probability: float, version: str, record: dict, genre_list: 
 
 
 def predict(model: LoadedModel, title: str, genres: list[str] | str) -> Prediction:
+    """The scikit-learn reference answer for one row (`pipeline.predict_proba`): what the tests hold the one
+    serving path, the compiled scorer (`fast_scorer.py`), to. Nothing in the product answers through it."""
     check_title(title)
     genre_list = checked_genres(genres)
     probability = pipeline_probability(model.pipeline, normalise_title(title), ",".join(genre_list))
