@@ -50,9 +50,10 @@ from imdb_assets.model.card import (
     display_floats,
     metrics_table,
     model_card,
+    paired_tests_table,
     selection_table,
 )
-from imdb_assets.model.champion import PromotionOutcome, champion_probability, promote_if_better
+from imdb_assets.model.champion import PromotionOutcome, champion_probability, paired_tests, promote_if_better
 from imdb_assets.model.evaluate import REPORTED_METRICS
 from imdb_assets.model.pipeline import FEATURE_COLUMNS, FeatureSettings
 from imdb_assets.model.plots import calibration_png, roc_png
@@ -86,7 +87,11 @@ class EnjoymentModelConfig(Config):
         description="metric the challenger must win on: roc_auc, pr_auc, balanced_accuracy, f1, log_loss, brier",
     )
     promotion_margin: float = Field(
-        default=0.005, description="how much better than the champion the challenger must be on that metric"
+        default=0.0,
+        description="how much better than the champion the challenger must be: for roc_auc, the paired test's one-sided lower bound of the difference must be above it",
+    )
+    promotion_confidence: float = Field(
+        default=0.95, description="confidence of the paired ROC AUC test (DeLong, one-sided) behind 'better'"
     )
     balanced_accuracy_tolerance: float = Field(
         default=0.0, description="how much balanced accuracy the challenger may lose against the champion"
@@ -97,8 +102,17 @@ def _image_markdown(title: str, png: bytes) -> MetadataValue:
     return MetadataValue.md(f"![{title}](data:image/png;base64,{base64.b64encode(png).decode('ascii')})")
 
 
-def _record(trained: TrainedModel, movies_dataset: DatasetVersion, rating_threshold: float) -> dict:
+def baseline_paired_tests(trained: TrainedModel, policy: PromotionPolicy) -> dict:
+    """The model against each baseline, paired on the test rows (the card shows them; promotion decides on them)."""
+    baselines = {name: result.test_probability for name, result in trained.baselines.items()}
+    return paired_tests(trained.test, policy, trained.test_probability, baselines)
+
+
+def _record(
+    trained: TrainedModel, movies_dataset: DatasetVersion, rating_threshold: float, policy: PromotionPolicy
+) -> dict:
     return {
+        "baseline_tests": {name: test.as_dict() for name, test in baseline_paired_tests(trained, policy).items()},
         "dataset_version": movies_dataset.md5,
         "dataset_snapshot_date": movies_dataset.snapshot_date,
         "rating_threshold": rating_threshold,
@@ -175,7 +189,9 @@ def _plots(trained: TrainedModel) -> dict[str, bytes]:
 def _baseline_check(trained: TrainedModel, policy: PromotionPolicy) -> AssetCheckResult:
     """The baseline half of the promotion rule on its own, worded as promotion words it (WARN only)."""
     baseline_metrics = {name: result.metrics for name, result in trained.baselines.items()}
-    rules = decide_promotion(trained.metrics, baseline_metrics, policy).rules
+    paired = baseline_paired_tests(trained, policy)
+    # Strict here: the check says whether the model is significantly better, whatever promotion then does.
+    rules = decide_promotion(trained.metrics, baseline_metrics, policy, paired=paired, incumbent_exception=False).rules
     return AssetCheckResult(
         check_name=BASELINE_CHECK,
         passed=all(rule.passed for rule in rules),
@@ -239,6 +255,10 @@ def _materialization_metadata(
             else {"problem": outcome.champion_before.problem}
         ),
         "metrics_vs_baselines": MetadataValue.md(metrics_table(trained.metrics, baseline_metrics)),
+        "paired_tests": MetadataValue.json({name: test.as_dict() for name, test in outcome.paired.items()}),
+        "promotion_tests": MetadataValue.md(
+            paired_tests_table({name: test.as_dict() for name, test in outcome.paired.items()})
+        ),
         "confusion_matrix": MetadataValue.md(confusion_table(trained.metrics["confusion_matrix"])),
         "confusion_matrix_counts": MetadataValue.json(trained.metrics["confusion_matrix"]),
         "candidates": MetadataValue.md(selection_table(trained.selection)),
@@ -323,7 +343,9 @@ def enjoyment_model(
     # The threshold the input's labels were computed with, read before training so a frame without one fails fast.
     rating_threshold = rating_threshold_of(movie_features)
     store = model_store.store()
-    policy = PromotionPolicy(config.promotion_metric, config.promotion_margin, config.balanced_accuracy_tolerance)
+    policy = PromotionPolicy(
+        config.promotion_metric, config.promotion_margin, config.balanced_accuracy_tolerance, config.promotion_confidence
+    )
     settings = FeatureSettings(
         title_features=config.title_features,
         max_word_features=config.max_word_features,
@@ -334,7 +356,7 @@ def enjoyment_model(
     )
     test = trained.test  # the split is hashed once, in training
     plots = _plots(trained)
-    record = _record(trained, movies_dataset, rating_threshold)
+    record = _record(trained, movies_dataset, rating_threshold, policy)
     saved = _save_challenger(context, store, trained, record, plots)
     version = saved.version
     record = store.record(version)
@@ -358,7 +380,16 @@ def enjoyment_model(
         )
 
     baseline_metrics = {name: result.metrics for name, result in trained.baselines.items()}
-    outcome = promote_if_better(store, version, trained.metrics, baseline_metrics, test, policy)
+    outcome = promote_if_better(
+        store,
+        version,
+        trained.metrics,
+        baseline_metrics,
+        test,
+        policy,
+        trained.test_probability,
+        {name: result.test_probability for name, result in trained.baselines.items()},
+    )
     crash_point("model.decided")
     context.log.info(outcome.decision.reason)
     card, card_location = _card_of(context, store, saved, record, outcome.decision.reason)

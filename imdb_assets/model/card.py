@@ -82,6 +82,32 @@ def selection_table(selection: list[dict]) -> str:
     return "\n".join(rows)
 
 
+def _tests_section(tests: dict | None) -> list[str]:
+    if not tests:
+        return []
+    confidence = next(iter(tests.values()))["confidence"]
+    return [
+        f"## Better than the baselines? (DeLong paired ROC AUC test on the test rows, {confidence:.0%} confidence)",
+        paired_tests_table(tests),
+        "",
+    ]
+
+
+def paired_tests_table(tests: dict[str, dict]) -> str:
+    """The paired ROC AUC tests of the model against each reference (paired_test.py), one row each."""
+    rows = [
+        "| against | model AUC | its AUC | difference | interval | one-sided lower bound | p | significantly better |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, t in tests.items():
+        rows.append(
+            f"| {name} | {t['challenger']:.4f} | {t['reference']:.4f} | {t['difference']:+.4f} | "
+            f"[{t['low']:+.4f}, {t['high']:+.4f}] | {t['one_sided_low']:+.4f} | {t['p_value']:.3g} | "
+            f"{'yes' if t['one_sided_low'] > 0 else '**no**'} |"
+        )
+    return "\n".join(rows)
+
+
 def model_card(record: dict, promotion_reason: str | None = None) -> str:
     """Markdown for a record written by the enjoyment_model asset (see model/assets.py)."""
     metrics, baselines, params = record["metrics"], record["baselines"], record["params"]
@@ -129,6 +155,7 @@ def model_card(record: dict, promotion_reason: str | None = None) -> str:
         "",
         confusion_table(metrics["confusion_matrix"]),
         "",
+        *_tests_section(record.get("baseline_tests")),
         "## Limitations",
         (
             f"- A title and its genres carry limited signal: ROC AUC {metrics['roc_auc']:.{DISPLAY_DIGITS}f}, of which genres alone give "

@@ -5,7 +5,7 @@ Pure Python over the store interface (no Dagster), so the pipeline and a person 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -13,6 +13,7 @@ import pandas as pd
 from imdb_assets.errors import NotReadyError
 from imdb_assets.model.evaluate import REPORTED_METRICS, classification_metrics
 from imdb_assets.model.pipeline import FEATURE_COLUMNS
+from imdb_assets.model.paired_test import PairedAuc, paired_auc
 from imdb_assets.model.promotion import PromotionDecision, PromotionPolicy, decide_promotion
 from imdb_assets.model.store import ModelArtifactError, ModelStore
 
@@ -32,6 +33,7 @@ class PromotionOutcome:
     champion_before: ChampionScore
     champion_after: str | None
     audit_entry: dict
+    paired: dict[str, PairedAuc] = field(default_factory=dict)  # the challenger against each reference
 
     @property
     def promoted(self) -> bool:
@@ -62,6 +64,25 @@ def champion_probability(champion, test: pd.DataFrame) -> np.ndarray:
     return champion.score(columns)
 
 
+def paired_tests(
+    test: pd.DataFrame,
+    policy: PromotionPolicy,
+    challenger: np.ndarray | None,
+    baselines: dict[str, np.ndarray],
+    champion: np.ndarray | None = None,
+) -> dict[str, PairedAuc]:
+    """The challenger against each reference scored on the same test rows (none without its scores)."""
+    if challenger is None:
+        return {}
+    labels = test["label"].to_numpy()
+    references = {**baselines, **({"champion": champion} if champion is not None else {})}
+    tests = {name: paired_auc(labels, challenger, scores, policy.confidence) for name, scores in references.items()}
+    if champion is not None:  # what the champion itself proves against each baseline (promotion.py)
+        for name, scores in baselines.items():
+            tests[f"champion_vs_{name}"] = paired_auc(labels, champion, scores, policy.confidence)
+    return tests
+
+
 def _rounded(metrics: dict | None) -> dict | None:
     return None if metrics is None else {k: round(float(metrics[k]), 5) for k in REPORTED_METRICS}
 
@@ -73,14 +94,21 @@ def promote_if_better(
     baselines: dict[str, dict],
     test: pd.DataFrame,
     policy: PromotionPolicy,
+    challenger_probability: np.ndarray | None = None,
+    baseline_probabilities: dict[str, np.ndarray] | None = None,
 ) -> PromotionOutcome:
-    """Make the saved challenger champion if it passes the rule (promotion.py); log the decision either way."""
+    """Make the saved challenger champion if it passes the rule (promotion.py); log the decision either way.
+
+    With the challenger's and the baselines' probabilities on the test rows, each comparison is the paired
+    test of promotion.py (the champion is scored on the same rows)."""
     champion = score_champion(store, test)
+    paired = paired_tests(test, policy, challenger_probability, baseline_probabilities or {}, champion.probability)
     decision = decide_promotion(
-        challenger_metrics, baselines, policy, champion.metrics, champion.version, champion.problem
+        challenger_metrics, baselines, policy, champion.metrics, champion.version, champion.problem, paired
     )
     details = {
         "policy": policy.__dict__,
+        "paired_tests": {name: result.as_dict() for name, result in paired.items()},
         "test_rows": len(test),
         "challenger": _rounded(challenger_metrics),
         "champion": _rounded(champion.metrics),
@@ -92,4 +120,4 @@ def promote_if_better(
         entry = store.set_champion(challenger_version, decision.reason, actor="pipeline", details=details)
     else:
         entry = store.log_kept_champion(challenger_version, decision.reason, actor="pipeline", details=details)
-    return PromotionOutcome(decision, challenger_version, champion, store.champion_version(), entry)
+    return PromotionOutcome(decision, challenger_version, champion, store.champion_version(), entry, paired)
