@@ -255,7 +255,7 @@ def _materialization_metadata(
             else {"problem": outcome.champion_before.problem}
         ),
         "metrics_vs_baselines": MetadataValue.md(metrics_table(trained.metrics, baseline_metrics)),
-        "paired_tests": MetadataValue.json({name: test.as_dict() for name, test in outcome.paired.items()}),
+        "paired_tests": MetadataValue.json(display_floats({name: test.as_dict() for name, test in outcome.paired.items()})),
         "promotion_tests": MetadataValue.md(
             paired_tests_table({name: test.as_dict() for name, test in outcome.paired.items()})
         ),

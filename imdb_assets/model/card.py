@@ -82,6 +82,10 @@ def selection_table(selection: list[dict]) -> str:
     return "\n".join(rows)
 
 
+def _p_value(p: float) -> str:
+    return f"{p:.{DISPLAY_DIGITS}f}" if p >= 10**-DISPLAY_DIGITS else f"< {10**-DISPLAY_DIGITS:.{DISPLAY_DIGITS}f}"
+
+
 def _tests_section(tests: dict | None) -> list[str]:
     if not tests:
         return []
@@ -102,7 +106,7 @@ def paired_tests_table(tests: dict[str, dict]) -> str:
     for name, t in tests.items():
         rows.append(
             f"| {name} | {t['challenger']:.4f} | {t['reference']:.4f} | {t['difference']:+.4f} | "
-            f"[{t['low']:+.4f}, {t['high']:+.4f}] | {t['one_sided_low']:+.4f} | {t['p_value']:.3g} | "
+            f"[{t['low']:+.4f}, {t['high']:+.4f}] | {t['one_sided_low']:+.4f} | {_p_value(t['p_value'])} | "
             f"{'yes' if t['one_sided_low'] > 0 else '**no**'} |"
         )
     return "\n".join(rows)
