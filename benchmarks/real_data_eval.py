@@ -115,6 +115,7 @@ def evaluate_split(features: pd.DataFrame, split: int, train_kwargs: dict | None
         "model_candidate": trained.params["candidate"],
         "train_seconds": round(seconds, 2),
         "metrics": {a: {m: float(results[a][m]) for m in METRICS} for a in APPROACHES},
+        "slices": trained.slices,  # the model per genre and decade on this split's test rows
     }
 
 
@@ -207,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": round(time.perf_counter() - started, 1),
     }
     print(render(result))
+    from imdb_assets.model.slices import slices_table
+
+    print("\nthe model by genre on split 0 (the project's own split):")
+    print(slices_table(splits[0]["slices"]["genre"], "genre"))
     if not args.no_save:
         from imdb_assets.files import atomic_write_bytes
 

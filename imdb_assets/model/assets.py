@@ -59,6 +59,7 @@ from imdb_assets.model.pipeline import FEATURE_COLUMNS, FeatureSettings
 from imdb_assets.model.plots import calibration_png, roc_png
 from imdb_assets.model.promotion import PromotionPolicy, decide_promotion
 from imdb_assets.model.provenance import code_version
+from imdb_assets.model.slices import slices_table
 from imdb_assets.model.store import ModelStore, SavedModel
 from imdb_assets.model.store_resource import ModelStoreResource
 from imdb_assets.model.train import TrainedModel, train_and_evaluate
@@ -127,6 +128,7 @@ def _record(
         "split": trained.split,
         "code_version": code_version(),
         "training_seconds": trained.timings,
+        "slices": trained.slices,
     }
 
 
@@ -260,6 +262,8 @@ def _materialization_metadata(
             paired_tests_table({name: test.as_dict() for name, test in outcome.paired.items()})
         ),
         "confusion_matrix": MetadataValue.md(confusion_table(trained.metrics["confusion_matrix"])),
+        "slices_by_genre": MetadataValue.md(slices_table(trained.slices["genre"], "genre")),
+        "slices_by_decade": MetadataValue.md(slices_table(trained.slices["decade"], "decade")),
         "confusion_matrix_counts": MetadataValue.json(trained.metrics["confusion_matrix"]),
         "candidates": MetadataValue.md(selection_table(trained.selection)),
         "roc_curve": _image_markdown("ROC curve", roc),

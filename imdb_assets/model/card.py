@@ -5,6 +5,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 from imdb_assets.model.evaluate import HIGHER_IS_BETTER, REPORTED_METRICS
+from imdb_assets.model.slices import slices_table
 
 # Digits shown for every metric (tables here and the asset's metadata); the record keeps full floats.
 DISPLAY_DIGITS = 4
@@ -80,6 +81,16 @@ def selection_table(selection: list[dict]) -> str:
             f"| {s['candidate']} | {s['validation_roc_auc']:.{DISPLAY_DIGITS}f} | {s['standard_error']:.{DISPLAY_DIGITS}f} | {s['fit_seconds']:.2f} | {'**yes**' if s['chosen'] else ''} |"
         )
     return "\n".join(rows)
+
+
+def _slices_section(slices: dict | None) -> list[str]:
+    if not slices:
+        return []
+    lines = ["## Slices of the test split (ROC AUC with 95 % intervals; balanced accuracy at the threshold)", ""]
+    for kind in ("genre", "decade"):
+        if slices.get(kind):
+            lines += [slices_table(slices[kind], kind), ""]
+    return lines
 
 
 def _p_value(p: float) -> str:
@@ -160,6 +171,7 @@ def model_card(record: dict, promotion_reason: str | None = None) -> str:
         confusion_table(metrics["confusion_matrix"]),
         "",
         *_tests_section(record.get("baseline_tests")),
+        *_slices_section(record.get("slices")),
         "## Limitations",
         (
             f"- A title and its genres carry limited signal: ROC AUC {metrics['roc_auc']:.{DISPLAY_DIGITS}f}, of which genres alone give "
