@@ -27,6 +27,11 @@ from imdb_assets.settings import LocalPaths
 from imdb_assets_tests.serving_fixtures import EDGE_CASES
 
 TITLE = "The Matrix"
+SYNTHETIC_NOTE = (
+    "note: this model was trained on synthetic data: snapshot 2026-11-01 from the bundled synthetic sample: its answers "
+    "for real films are not meaningful; to train on IMDb's own files: `imdb-assets run --source "
+    "https://datasets.imdbws.com/` (or --source a folder holding title.basics.tsv.gz and title.ratings.tsv.gz)"
+)
 
 
 def run_predict(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
@@ -74,7 +79,8 @@ def test_allow_unknown_genres_answers_and_json_lists_them(in_built_home: Path, c
     assert code == 0
     answer = json.loads(out)
     assert answer["unknown_genres"] == ["Cmedy"] and answer["suggestions"] == {"Cmedy": ["Comedy"]}
-    assert err == "note: genres unknown to the model were ignored: Cmedy (did you mean Comedy?)\n"
+    assert err.splitlines()[0] == "note: genres unknown to the model were ignored: Cmedy (did you mean Comedy?)"
+    assert err.splitlines()[1:] == [SYNTHETIC_NOTE]
     # The unknown genre adds nothing: the answer is the one for the known genres alone.
     code, out, _ = run_predict(capsys, "--genres", "Action", "--json")
     assert code == 0 and {**json.loads(out), "unknown_genres": ["Cmedy"], "suggestions": {"Cmedy": ["Comedy"]}} == answer
@@ -82,10 +88,29 @@ def test_allow_unknown_genres_answers_and_json_lists_them(in_built_home: Path, c
 
 def test_json_lists_no_unknown_genres_for_known_ones(in_built_home: Path, capsys):
     code, out, err = run_predict(capsys, "--genres", "Comedy,Drama", "--json")
-    assert code == 0 and err == ""
+    assert code == 0 and err == SYNTHETIC_NOTE + "\n"
     answer = json.loads(out)
     assert answer["unknown_genres"] == [] and answer["suggestions"] == {}
-    assert set(answer) == {"label", "probability", "threshold", "model_version", "unknown_genres", "suggestions"}
+    assert set(answer) == {
+        "label", "probability", "threshold", "model_version", "unknown_genres", "suggestions", "training_data", "trained_on",
+    }  # fmt: skip
+    assert answer["training_data"] == "synthetic"
+    assert answer["trained_on"] == "trained on synthetic data: snapshot 2026-11-01 from the bundled synthetic sample"
+
+
+def test_a_model_trained_on_real_files_says_so_and_gives_no_warning(home_copy: Path, capsys, monkeypatch):
+    # The champion's record as a model trained on a folder of IMDb's own files would hold it.
+    monkeypatch.setenv("IMDB_ASSETS_HOME", str(home_copy))
+    store = LocalModelStore(LocalPaths(home_copy).models_dir)
+    record_path = LocalPaths(home_copy).models_dir / store.champion_version() / RECORD_FILE
+    record = json.loads(record_path.read_text())
+    record["training_data"] = {"source": "/data/imdb/title.basics.tsv.gz", "snapshot_date": "2026-11-01", "kind": "real", "synthetic": False}
+    record_path.write_text(json.dumps(record))
+    code, out, err = run_predict(capsys, "--genres", "Comedy", "--json")
+    assert code == 0 and err == ""
+    answer = json.loads(out)
+    assert answer["training_data"] == "real"
+    assert answer["trained_on"] == "trained on IMDb-format data: snapshot 2026-11-01 from /data/imdb/title.basics.tsv.gz"
 
 
 @pytest.fixture(scope="module")

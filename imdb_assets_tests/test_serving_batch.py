@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import numpy as np
 
 from imdb_assets.model import serialization
 from imdb_assets.model.store import LoadedModel, LocalModelStore, ModelArtifactError

@@ -28,6 +28,7 @@ EXAMPLES = [
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
+    from imdb_assets.model.training_data import describe, kind_of, warning
     from imdb_assets.model_store_for_env import model_store_for_env
     from imdb_assets.serving.file_model import load_champion
     from imdb_assets.serving.genre_suggestions import unknown_genres_message, with_suggestions
@@ -44,6 +45,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         "model_version": prediction.model_version,
         "unknown_genres": prediction.unknown_genres,
         "suggestions": prediction.suggestions,
+        "training_data": kind_of(model.record),  # synthetic, real or unknown
+        "trained_on": describe(model.record),
     }
     if args.json:
         print(json.dumps(answer))
@@ -57,6 +60,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     if prediction.unknown_genres:
         note = with_suggestions(prediction.suggestions)
         print(f"note: genres unknown to the model were ignored: {note}", file=sys.stderr)
+    if warning(model.record):
+        print(f"note: {warning(model.record)}", file=sys.stderr)
     return 0
 
 
@@ -80,6 +85,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     predict.add_argument(
         "--json",
         action="store_true",
-        help="print one JSON object: label, probability, threshold, model_version, unknown_genres, suggestions",
+        help="print one JSON object: label, probability, threshold, model_version, unknown_genres, suggestions, training_data, trained_on",
     )
     predict.set_defaults(handler=_cmd_predict)

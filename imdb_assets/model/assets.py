@@ -26,6 +26,8 @@ import base64
 import numpy as np
 import pandas as pd
 from dagster import (
+    AssetKey,
+    AssetRecordsFilter,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
@@ -63,8 +65,12 @@ from imdb_assets.model.slices import slices_table
 from imdb_assets.model.store import ModelStore, SavedModel
 from imdb_assets.model.store_resource import ModelStoreResource
 from imdb_assets.model.train import TrainedModel, train_and_evaluate
+from imdb_assets.model.training_data import describe as describe_training_data
+from imdb_assets.model.training_data import training_data
+from imdb_assets.resources.warehouse import raw_table_name
 from imdb_assets.serving.fast_scorer import AGREEMENT_TOLERANCE, load_compiled
 
+BASICS_FILE = "title.basics.tsv.gz"  # its ingest records the snapshot's source
 REPRODUCTION_CHECK = "artifact_reproduces_predictions"
 BASELINE_CHECK = "beats_baselines"
 REFERENCE_ROWS = 200  # test rows re-predicted through the saved file's `pipeline.predict_proba`
@@ -109,10 +115,27 @@ def baseline_paired_tests(trained: TrainedModel, policy: PromotionPolicy) -> dic
     return paired_tests(trained.test, policy, trained.test_probability, baselines)
 
 
+def _training_source(context: AssetExecutionContext, snapshot_date: str) -> str | None:
+    """Where the dataset's newest snapshot was loaded from: the `source` its ingest recorded (None if unknown)."""
+    if not snapshot_date:
+        return None
+    key = AssetKey(f"raw_{raw_table_name(BASICS_FILE)}")
+    found = context.instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=key, asset_partitions=[snapshot_date]), limit=1
+    ).records
+    source = found[0].asset_materialization.metadata.get("source") if found else None
+    return None if source is None else str(source.value)
+
+
 def _record(
-    trained: TrainedModel, movies_dataset: DatasetVersion, rating_threshold: float, policy: PromotionPolicy
+    trained: TrainedModel,
+    movies_dataset: DatasetVersion,
+    rating_threshold: float,
+    policy: PromotionPolicy,
+    source: str | None = None,
 ) -> dict:
     return {
+        "training_data": training_data(source, movies_dataset.snapshot_date),
         "baseline_tests": {name: test.as_dict() for name, test in baseline_paired_tests(trained, policy).items()},
         "dataset_version": movies_dataset.md5,
         "dataset_snapshot_date": movies_dataset.snapshot_date,
@@ -230,6 +253,7 @@ def _materialization_metadata(
         "model_version": saved.version,
         "reused_version": saved.reused,
         "dataset_version": record["dataset_version"],
+        "trained_on": describe_training_data(record),
         "champion_version": outcome.champion_after,
         "previous_champion_version": outcome.champion_before.version,
         "promoted": outcome.promoted,
@@ -360,7 +384,9 @@ def enjoyment_model(
     )
     test = trained.test  # the split is hashed once, in training
     plots = _plots(trained)
-    record = _record(trained, movies_dataset, rating_threshold, policy)
+    record = _record(
+        trained, movies_dataset, rating_threshold, policy, _training_source(context, movies_dataset.snapshot_date)
+    )
     saved = _save_challenger(context, store, trained, record, plots)
     version = saved.version
     record = store.record(version)

@@ -6,6 +6,8 @@ from numbers import Integral, Real
 
 from imdb_assets.model.evaluate import HIGHER_IS_BETTER, REPORTED_METRICS
 from imdb_assets.model.slices import slices_table
+from imdb_assets.model.training_data import describe as describe_training_data
+from imdb_assets.model.training_data import warning as synthetic_warning
 
 # Digits shown for every metric (tables here and the asset's metadata); the record keeps full floats.
 DISPLAY_DIGITS = 4
@@ -140,6 +142,8 @@ def model_card(record: dict, promotion_reason: str | None = None) -> str:
         f"**Promotion**: {promotion_reason or 'decided after saving; see the audit log (`imdb-assets model show`)'}",
         "",
         "## Data",
+        f"- **{describe_training_data(record)[0].upper()}{describe_training_data(record)[1:]}**",
+        *([f"- **Warning**: {warning}"] if (warning := synthetic_warning(record)) else []),
         f"- Dataset version (DVC md5): `{record['dataset_version']}`",
         (
             f"- Movies: {rows['fit']['rows']} fitting, {rows['validation']['rows']} validation, {rows['test']['rows']} test "
@@ -182,7 +186,7 @@ def model_card(record: dict, promotion_reason: str | None = None) -> str:
             "read balanced accuracy and ROC AUC instead."
         ),
         "- The label is IMDb's average rating, not one person's taste; ratings from a handful of votes are noisy.",
-        "- Numbers measured on the bundled synthetic sample say nothing about real IMDb data.",
+        "- Numbers measured on synthetic data say nothing about real films; `make bench-model` measures this recipe on real ones.",
         "",
         "## Provenance",
         f"- Trained at {record['trained_at']}, seed {params['seed']}, {code_line(record['code_version'])}",

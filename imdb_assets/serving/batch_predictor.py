@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from imdb_assets.features.text import normalise_title, split_genres
 from imdb_assets.model.store import ModelStore
+from imdb_assets.model.training_data import kind_of
 from imdb_assets.serving.fast_scorer import CompiledModel, load_compiled
 from imdb_assets.serving.genre_suggestions import close_genres
 from imdb_assets.serving.predictor import InvalidInputError, Prediction
@@ -28,6 +29,7 @@ class ServingModel:
     compiled: CompiledModel
     threshold: float
     known_genres: tuple[str, ...]
+    training_data: str  # synthetic, real or unknown: said with every answer (model/training_data.py)
 
     @property
     def version(self) -> str:
@@ -42,7 +44,7 @@ class ServingModel:
 
 
 def serving_model(compiled: CompiledModel) -> ServingModel:
-    return ServingModel(compiled, compiled.threshold, compiled.known_genres)
+    return ServingModel(compiled, compiled.threshold, compiled.known_genres, kind_of(compiled.record))
 
 
 def prepare_serving_model(store: ModelStore, version: str) -> ServingModel:
@@ -84,7 +86,9 @@ def predict_batch(model: ServingModel, rows: Iterable[tuple[str, Sequence[str] |
     """Predictions for (title, genres) rows, in order: row by row what `predictor.predict` answers."""
     probabilities, unknown = _score_rows(model, rows)
     return [
-        Prediction(int(p >= model.threshold), p, model.version, model.threshold, u, _suggestions(model, u) if u else {})
+        Prediction(
+            int(p >= model.threshold), p, model.version, model.threshold, u, _suggestions(model, u) if u else {}, model.training_data
+        )
         for p, u in zip(probabilities, unknown)
     ]
 
@@ -92,7 +96,7 @@ def predict_batch(model: ServingModel, rows: Iterable[tuple[str, Sequence[str] |
 def answer_batch(model: ServingModel, rows: Iterable[tuple[str, Sequence[str] | str]]) -> list[dict]:
     """`predict_batch` as the API's JSON objects, built directly (a 1,000-row batch skips 1,000 objects)."""
     probabilities, unknown = _score_rows(model, rows)
-    version, threshold = model.version, model.threshold
+    version, threshold, training_data = model.version, model.threshold, model.training_data
     # Suggestions only for rows with an unknown genre: most rows have none and skip difflib entirely.
     return [
         {
@@ -102,6 +106,7 @@ def answer_batch(model: ServingModel, rows: Iterable[tuple[str, Sequence[str] | 
             "model_version": version,
             "unknown_genres": u,
             "suggestions": _suggestions(model, u) if u else {},
+            "training_data": training_data,
         }
         for p, u in zip(probabilities, unknown)
     ]

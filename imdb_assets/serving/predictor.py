@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from imdb_assets.features.text import normalise_title, split_genres
 from imdb_assets.model.store import LoadedModel
+from imdb_assets.model.training_data import kind_of
 from imdb_assets.serving.genre_suggestions import suggestions_for
 from imdb_assets.serving.limits import MAX_GENRE_CHARS, MAX_GENRES, MAX_TITLE_CHARS
 
@@ -19,6 +20,7 @@ class Prediction:
     threshold: float
     unknown_genres: list[str]
     suggestions: dict[str, list[str]] = field(default_factory=dict)  # per unknown genre, the known ones it may mean
+    training_data: str = "unknown"  # what the model was trained on: synthetic, real or unknown (model/training_data.py)
 
 
 class InvalidInputError(ValueError):
@@ -67,6 +69,7 @@ def prediction_from(probability: float, version: str, record: dict, genre_list: 
         threshold=threshold,
         unknown_genres=unknown,
         suggestions=suggestions_for(unknown, known) if unknown else {},
+        training_data=kind_of(record),
     )
 
 
