@@ -9,12 +9,14 @@ in the store undecided. Its materialization does, in order:
    the store already holds this exact model (same model.zip bytes: an identical retrain on the same
    dataset, code, config and seed), which is then reused as it is, `latest` unchanged;
 3. blocking check `artifact_reproduces_predictions`: the saved file, loaded back the way serving loads
-   it, holds exactly the in-memory model's parameters and gives exactly its test predictions -- if not,
-   the run fails here and nothing is promoted;
-4. promotion (model/champion.py): the champion is re-scored on the current test split and replaced only
-   if the challenger beats it by the configured margin without losing balanced accuracy, and beats both
-   baselines; the decision and its reason go to the store's audit log and to this asset's metadata;
-5. check `beats_baselines` (WARN): visible in the UI when a model is no better than genres alone.
+   it, holds exactly the in-memory model's parameters and gives exactly its test predictions (and the
+   compiled scorer that serves it gives them too) -- if not, the run fails here and nothing is promoted;
+4. promotion (model/champion.py): the champion is re-scored on the current test split by the compiled
+   scorer and replaced only if the challenger is significantly better (DeLong's paired ROC AUC test,
+   model/promotion.py) without losing balanced accuracy, and beats both baselines the same way; the
+   decision, its reason and the tests' numbers go to the store's audit log and to this asset's metadata;
+5. check `beats_baselines` (WARN): visible in the UI when a model is not significantly better than
+   genres alone.
 
 The asset's data version is the champion's version, so anything downstream is stale only when the
 model in service changes, not on every retrain. Its code version hashes the source that decides the
@@ -365,8 +367,10 @@ def enjoyment_model(
     and complement naive Bayes candidates chosen on a validation split; Platt-calibrated; threshold chosen
     on validation for balanced accuracy), evaluates it on the held-out test split beside a majority-class
     and a genres-only baseline, saves it to the model store (or reuses the stored version holding exactly
-    this model), and promotes it to champion only if it beats the current champion on the current test
-    split by the configured margin without losing balanced accuracy (and beats both baselines). Data
+    this model), and promotes it to champion only if it is significantly better than the current champion
+    on the current test split (paired ROC AUC test at `promotion_confidence`, lower bound above
+    `promotion_margin`) without losing balanced accuracy, and beats both baselines. Metadata: metrics,
+    paired tests, per-genre and per-decade slices, what it was trained on, plots and the model card. Data
     version: the champion's version."""
     # The threshold the input's labels were computed with, read before training so a frame without one fails fast.
     rating_threshold = rating_threshold_of(movie_features)
