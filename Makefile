@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 BQEMU_VENV ?= .venv-bqemu
 DBT_BIGQUERY_VENV ?= .venv-dbt-bigquery
 
-.PHONY: install run dev serve test test-fast sample clean prod-tools bench bench-small bench-serving bench-days
+.PHONY: install run dev serve test test-fast sample clean prod-tools bench bench-small bench-serving bench-days bench-model
 
 INSTALL_LOG := $(VENV)/install.log
 
@@ -68,6 +68,11 @@ bench-small: $(STAMP)
 ## Serving latency and throughput on loopback.
 bench-serving: $(STAMP)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python benchmarks/serving_bench.py --build-sample
+
+## The model on real films over repeated splits, beside its baselines and the naive pipeline (issue 18).
+bench-model: SOURCE ?= ../shared/realdata/imdb-films-2005
+bench-model: $(STAMP)
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m benchmarks.real_data_eval --source $(SOURCE)
 
 ## Regenerate the bundled IMDb-format sample with the synthetic generator.
 sample: $(STAMP)

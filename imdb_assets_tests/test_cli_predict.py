@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import subprocess
@@ -16,15 +17,21 @@ from sklearn.feature_extraction.text import CountVectorizer
 from imdb_assets.cli import main
 from imdb_assets.model import pipeline as model_pipeline
 from imdb_assets.model import serialization
-from imdb_assets.model.store import CorruptModelError, LocalModelStore
-from imdb_assets.serving import file_model
-from imdb_assets.serving.file_model import file_scorer, load_champion
+from imdb_assets.model.store import RECORD_FILE, CorruptModelError, LocalModelStore, ModelArtifactError
+from imdb_assets.serving import fast_scorer
+from imdb_assets.serving.fast_scorer import compile_artifact
+from imdb_assets.serving.file_model import load_champion
 from imdb_assets.serving.predictor import predict
 from imdb_assets.serving.text_analyzers import TOKENIZERS, analyzer_for
 from imdb_assets.settings import LocalPaths
 from imdb_assets_tests.serving_fixtures import EDGE_CASES
 
 TITLE = "The Matrix"
+SYNTHETIC_NOTE = (
+    "note: this model was trained on synthetic data: snapshot 2026-11-01 from the bundled synthetic sample: its answers "
+    "for real films are not meaningful; to train on IMDb's own files: `imdb-assets run --source "
+    "https://datasets.imdbws.com/` (or --source a folder holding title.basics.tsv.gz and title.ratings.tsv.gz)"
+)
 
 
 def run_predict(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
@@ -72,7 +79,8 @@ def test_allow_unknown_genres_answers_and_json_lists_them(in_built_home: Path, c
     assert code == 0
     answer = json.loads(out)
     assert answer["unknown_genres"] == ["Cmedy"] and answer["suggestions"] == {"Cmedy": ["Comedy"]}
-    assert err == "note: genres unknown to the model were ignored: Cmedy (did you mean Comedy?)\n"
+    assert err.splitlines()[0] == "note: genres unknown to the model were ignored: Cmedy (did you mean Comedy?)"
+    assert err.splitlines()[1:] == [SYNTHETIC_NOTE]
     # The unknown genre adds nothing: the answer is the one for the known genres alone.
     code, out, _ = run_predict(capsys, "--genres", "Action", "--json")
     assert code == 0 and {**json.loads(out), "unknown_genres": ["Cmedy"], "suggestions": {"Cmedy": ["Comedy"]}} == answer
@@ -80,10 +88,29 @@ def test_allow_unknown_genres_answers_and_json_lists_them(in_built_home: Path, c
 
 def test_json_lists_no_unknown_genres_for_known_ones(in_built_home: Path, capsys):
     code, out, err = run_predict(capsys, "--genres", "Comedy,Drama", "--json")
-    assert code == 0 and err == ""
+    assert code == 0 and err == SYNTHETIC_NOTE + "\n"
     answer = json.loads(out)
     assert answer["unknown_genres"] == [] and answer["suggestions"] == {}
-    assert set(answer) == {"label", "probability", "threshold", "model_version", "unknown_genres", "suggestions"}
+    assert set(answer) == {
+        "label", "probability", "threshold", "model_version", "unknown_genres", "suggestions", "training_data", "trained_on",
+    }  # fmt: skip
+    assert answer["training_data"] == "synthetic"
+    assert answer["trained_on"] == "trained on synthetic data: snapshot 2026-11-01 from the bundled synthetic sample"
+
+
+def test_a_model_trained_on_real_files_says_so_and_gives_no_warning(home_copy: Path, capsys, monkeypatch):
+    # The champion's record as a model trained on a folder of IMDb's own files would hold it.
+    monkeypatch.setenv("IMDB_ASSETS_HOME", str(home_copy))
+    store = LocalModelStore(LocalPaths(home_copy).models_dir)
+    record_path = LocalPaths(home_copy).models_dir / store.champion_version() / RECORD_FILE
+    record = json.loads(record_path.read_text())
+    record["training_data"] = {"source": "/data/imdb/title.basics.tsv.gz", "snapshot_date": "2026-11-01", "kind": "real", "synthetic": False}
+    record_path.write_text(json.dumps(record))
+    code, out, err = run_predict(capsys, "--genres", "Comedy", "--json")
+    assert code == 0 and err == ""
+    answer = json.loads(out)
+    assert answer["training_data"] == "real"
+    assert answer["trained_on"] == "trained on IMDb-format data: snapshot 2026-11-01 from /data/imdb/title.basics.tsv.gz"
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +126,6 @@ def rows(built_home: Path) -> list[tuple[str, str | list[str]]]:
 def test_the_model_file_answers_as_the_pipeline(built_home: Path, rows):
     store = LocalModelStore(LocalPaths(built_home).models_dir)
     quick, full = load_champion(store), store.load()
-    assert quick.from_file, "the trained model should be scored from its file"
     for title, genres in rows:
         answer, expected = quick.predict(title, genres), predict(full, title, genres)
         assert answer.probability == pytest.approx(expected.probability, abs=1e-12), title
@@ -126,17 +152,22 @@ def _with_setting(artifact: bytes, block: int, **params) -> bytes:
     return out.getvalue()
 
 
-def test_settings_it_does_not_restate_fall_back_to_the_pipeline(built_home: Path, monkeypatch: pytest.MonkeyPatch):
-    store = LocalModelStore(LocalPaths(built_home).models_dir)
-    artifact = store.read_file(store.champion_version(), serialization.ARTIFACT_NAME)
-    assert file_scorer(artifact) is not None
-    assert file_scorer(_with_setting(artifact, 0, strip_accents="unicode")) is None
-    assert file_scorer(_with_setting(artifact, 1, analyzer="char_xx")) is None
-    assert file_scorer(b"not a zip") is None
-    monkeypatch.setattr(file_model, "file_scorer", lambda artifact: None)
-    fallback = load_champion(store)
-    assert not fallback.from_file
-    assert fallback.predict(TITLE, "Action") == predict(store.load(), TITLE, "Action")
+def test_settings_it_does_not_restate_are_refused_in_one_line(home_copy: Path):
+    store = LocalModelStore(LocalPaths(home_copy).models_dir)
+    version = store.champion_version()
+    artifact = store.read_file(version, serialization.ARTIFACT_NAME)
+    assert compile_artifact(artifact) is not None
+    assert compile_artifact(_with_setting(artifact, 0, strip_accents="unicode")) is None
+    assert compile_artifact(_with_setting(artifact, 1, analyzer="char_xx")) is None
+    assert compile_artifact(b"not a zip") is None
+    # A file scikit-learn can rebuild but the compiled scorer does not read is refused, never scored another way.
+    odd = _with_setting(artifact, 0, strip_accents="unicode")
+    Path(store.file_location(version, serialization.ARTIFACT_NAME)).write_bytes(odd)
+    record_path = LocalPaths(home_copy).models_dir / version / RECORD_FILE
+    record = json.loads(record_path.read_text())
+    record_path.write_text(json.dumps({**record, "sha256": hashlib.sha256(odd).hexdigest()}))
+    with pytest.raises(ModelArtifactError, match="holds settings the compiled scorer does not read"):
+        load_champion(store)
 
 
 ANALYZER_SETTINGS = [
@@ -162,7 +193,7 @@ def test_genre_tokenizers_are_the_models():
     for genres in ["", "Drama", "Action,Comedy,Drama", "Comedy,,Horror"]:
         assert TOKENIZERS["genre_tokens"](genres) == model_pipeline.genre_tokens(genres)
         assert TOKENIZERS["genre_pair_tokens"](genres) == model_pipeline.genre_pair_tokens(genres)
-    assert file_model.FORMAT == serialization.FORMAT
+    assert fast_scorer.FORMAT == serialization.FORMAT
 
 
 def _modules_loaded_by_predict(home: Path, prefixes: tuple[str, ...]) -> list[str]:

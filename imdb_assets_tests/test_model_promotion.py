@@ -1,5 +1,6 @@
 """Champion/challenger through Dagster and the CLI, in copies of a home built on the bundled sample."""
 
+import copy
 from datetime import date
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def test_run_json_reports_metrics_baselines_threshold_and_the_promotion(home_cop
     instance = local_instance(LocalPaths(home_copy).dagster_home)
     first = summarize(date(2026, 11, 1), instance).model  # what the run that built the home printed
     assert first["promoted"] is True and first["champion_version"] == first["version"]
-    assert first["reason"].startswith("promoted: first champion, beats both baselines")
+    assert first["reason"].startswith("promoted: first champion")
 
     summary = run_cli_json(capsys, "run", "--snapshot-date", "2026-11-01")
     model = summary["model"]
@@ -48,6 +49,7 @@ def test_run_json_reports_metrics_baselines_threshold_and_the_promotion(home_cop
     assert model["version"] == first["version"] and model["metrics"] == first["metrics"]
     assert model["promoted"] is False and model["champion_version"] == first["version"]
     assert f"not promoted (champion {first['version']} stays): beats_champion failed" in model["reason"]
+    assert "not significantly better: difference +0.0000" in model["reason"]
     assert summary["assets"]["enjoyment_model"]["data_version"] == first["version"]  # the model in service
 
 
@@ -81,16 +83,38 @@ def test_a_worse_challenger_is_not_promoted_until_a_person_promotes_it(home_copy
     assert last["decision"] == "promoted" and last["actor"].startswith("cli:") and "rollback drill" in last["reason"]
     assert run_cli_json(capsys, "predict", "--title", "Heat", "--genres", "Crime,Drama")["model_version"] == worse
 
-    # The next training run beats that weaker champion on the current split and takes its place.
+    # The next training run is better than that genres-only champion on the point estimate, but on the
+    # sample's ~470 test rows not significantly: it stays out, and the metadata says so with the numbers.
     materialize_model(instance)
     meta = model_metadata(instance)
-    assert meta["promoted"] is True and store.champion_version() == meta["model_version"]
-    assert meta["promotion_reason"].startswith(f"promoted: beats champion {worse} on the current test split")
-    shown = run_cli_json(capsys, "model", "show")
-    assert shown["champion"] and shown["record"]["version"] == meta["model_version"]
-    # The retrain is the home's first model again (same content, same version): promoted a second time.
-    assert [d["decision"] for d in shown["decisions"]] == ["promoted", "promoted"]
-    assert {"model.zip", "model.json", "roc.png", "calibration.png", "model_card.md"} <= set(shown["files"])
+    assert meta["roc_auc"] > meta["champion_on_current_test_split"]["roc_auc"]
+    assert meta["promoted"] is False and store.champion_version() == worse
+    assert meta["promotion_reason"].startswith(f"not promoted (champion {worse} stays): beats_champion failed")
+    assert "not significantly better: difference +" in meta["promotion_reason"] and "p = " in meta["promotion_reason"]
+    champion_test = meta["paired_tests"]["champion"]
+    assert champion_test["difference"] > 0 and champion_test["one_sided_low"] <= 0 < champion_test["high"]
+    decisions = [d["decision"] for d in run_cli_json(capsys, "model", "show")["decisions"]]
+    assert decisions[0] == "kept_champion"  # the latest decision: the challenger kept out
+
+
+def test_a_clearly_better_challenger_replaces_a_bad_champion(home_copy: Path, capsys, monkeypatch):
+    with_model_command(monkeypatch)
+    store = _store(home_copy)
+    instance = local_instance(LocalPaths(home_copy).dagster_home)
+    # A champion that ranks movies backwards (the real one with its coefficients negated), put in service by hand.
+    good = store.load()
+    backwards = copy.deepcopy(good.pipeline)
+    backwards.named_steps["classifier"].coef_ = -backwards.named_steps["classifier"].coef_
+    bad = store.save(backwards, {k: v for k, v in good.record.items() if k not in ("version", "sha256", "artifact")})
+    code, _, err = run_cli(capsys, "model", "promote", bad, "--reason", "drill: a bad champion")
+    assert code == 0, err
+
+    materialize_model(instance)
+    meta = model_metadata(instance)
+    assert meta["promoted"] is True and store.champion_version() == meta["model_version"] == good.version
+    assert meta["promotion_reason"].startswith(f"promoted: beats champion {bad} on the current test split")
+    assert "significantly better: difference +" in meta["promotion_reason"]
+    assert meta["paired_tests"]["champion"]["one_sided_low"] > 0
 
 
 def test_a_corrupted_champion_is_refused_and_replaced_by_the_next_good_model(home_copy: Path, capsys, monkeypatch):

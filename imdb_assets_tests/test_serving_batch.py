@@ -7,20 +7,29 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sklearn.base import clone
-from sklearn.linear_model import SGDClassifier
 
-from imdb_assets.model.store import LoadedModel, LocalModelStore
+from imdb_assets.model import serialization
+from imdb_assets.model.store import LoadedModel, LocalModelStore, ModelArtifactError
 from imdb_assets.serving.batch_predictor import answer_batch, predict_batch, prepare_serving_model
-from imdb_assets.serving.fast_scorer import compile_scorer
+from imdb_assets.serving.fast_scorer import compile_artifact, compiled_from
 from imdb_assets.serving.predictor import InvalidInputError, predict
 from imdb_assets.settings import LocalPaths
 from imdb_assets_tests.serving_fixtures import EDGE_CASES
 
 
 @pytest.fixture(scope="module")
-def champion(built_home: Path) -> LoadedModel:
-    return LocalModelStore(LocalPaths(built_home).models_dir).load()
+def store(built_home: Path) -> LocalModelStore:
+    return LocalModelStore(LocalPaths(built_home).models_dir)
+
+
+@pytest.fixture(scope="module")
+def champion(store: LocalModelStore) -> LoadedModel:
+    return store.load()
+
+
+@pytest.fixture(scope="module")
+def served(store: LocalModelStore, champion: LoadedModel):
+    return prepare_serving_model(store, champion.version)
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +55,8 @@ def assert_same_predictions(model: LoadedModel, served, rows) -> None:
         )
 
 
-def test_compiled_batch_equals_single_row_predict(champion: LoadedModel, all_movies):
-    served = prepare_serving_model(champion)
-    assert served.compiled, "the trained pipeline shape should compile; serving would be slow otherwise"
+def test_compiled_batch_equals_single_row_predict(champion: LoadedModel, served, all_movies):
+    assert served.compiled.checked, "the server's scorer is checked against scikit-learn at load"
     assert_same_predictions(champion, served, all_movies)
     # The API's JSON answers are the same predictions.
     assert answer_batch(served, all_movies) == [asdict(p) for p in predict_batch(served, all_movies)]
@@ -58,28 +66,27 @@ def test_compiled_batch_equals_single_row_predict(champion: LoadedModel, all_mov
     ]
 
 
-def test_batch_results_do_not_depend_on_batch_neighbours(champion: LoadedModel, all_movies):
-    served = prepare_serving_model(champion)
+def test_batch_results_do_not_depend_on_batch_neighbours(served, all_movies):
     alone = [predict_batch(served, [row])[0].probability for row in all_movies[:50]]
     together = [p.probability for p in predict_batch(served, all_movies[:50])]
     assert together == pytest.approx(alone, abs=1e-12)
 
 
-def test_unknown_pipeline_shape_falls_back_to_the_pipeline_with_equal_answers(champion: LoadedModel, built_home: Path, all_movies):
-    # Same features, another classifier: not something the compiler knows, so it must not compile.
-    features = pd.read_parquet(LocalPaths(built_home).features_dir / "movie_features.parquet")
-    train = features[features["split"] == "train"]
-    pipeline = clone(champion.pipeline).set_params(classifier=SGDClassifier(loss="log_loss", random_state=0))
-    pipeline.fit(train[["title_clean", "genres"]], train["label"])
-    other = LoadedModel("other-version", pipeline, champion.record)
-    assert compile_scorer(pipeline, champion.record["known_genres"]) is None
-    served = prepare_serving_model(other)
-    assert not served.compiled
-    assert_same_predictions(other, served, all_movies)
+def test_a_scorer_that_disagrees_with_scikit_learn_is_refused_at_load(store: LocalModelStore, champion: LoadedModel):
+    artifact = store.read_file(champion.version, serialization.ARTIFACT_NAME)
+    assert compiled_from(champion, artifact, serialization.ARTIFACT_NAME).checked
+    # The same file, but scikit-learn's rebuild holds one coefficient changed: the probe rows must see it.
+    changed = serialization.loads(artifact)
+    classifier = changed.named_steps["classifier"]
+    classifier.coef_ = classifier.coef_.copy()
+    genre_column = changed.named_steps["features"].output_indices_["genres"].start
+    classifier.coef_[0, genre_column] += 0.5
+    with pytest.raises(ModelArtifactError, match=r"scores differently compiled and in scikit-learn \(by up to"):
+        compiled_from(LoadedModel(champion.version, changed, champion.record), artifact, serialization.ARTIFACT_NAME)
+    assert compile_artifact(b"not a zip") is None
 
 
-def test_empty_title_is_refused_with_its_row(champion: LoadedModel):
-    served = prepare_serving_model(champion)
+def test_empty_title_is_refused_with_its_row(served):
     with pytest.raises(InvalidInputError, match="row 1: title is empty"):
         predict_batch(served, [("Heat", ["Crime"]), ("  ", ["Drama"])])
     assert predict_batch(served, []) == []

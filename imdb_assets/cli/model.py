@@ -75,6 +75,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_show(args: argparse.Namespace) -> int:
     from imdb_assets.errors import NotReadyError
     from imdb_assets.model.card import code_line
+    from imdb_assets.model.training_data import describe as describe_training_data
+    from imdb_assets.model.training_data import warning as training_data_warning
 
     store = _store()
     version = args.version or store.champion_version()
@@ -98,6 +100,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
     print(
         f"  trained at {record['trained_at']} on dataset {record['dataset_version']}, {code_line(record['code_version'])}"
     )
+    print(f"  {describe_training_data(record)}")
+    if warning := training_data_warning(record):
+        print(f"  warning: {warning}")
     print(
         f"  chosen {params['candidate']} ({params['candidates_searched']} candidates, selected on validation {params['selection_metric']})"
     )

@@ -43,6 +43,7 @@ def _tconst(text: str) -> str:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
+    from imdb_assets.model.training_data import describe, kind_of, warning
     from imdb_assets.model_store_for_env import model_store_for_env
     from imdb_assets.serving.file_model import load_champion
     from imdb_assets.serving.genre_suggestions import unknown_genres_message, with_suggestions
@@ -61,6 +62,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         "model_version": prediction.model_version,
         "unknown_genres": prediction.unknown_genres,
         "suggestions": prediction.suggestions,
+        "training_data": kind_of(model.record),  # synthetic, real or unknown
+        "trained_on": describe(model.record),
     }
     if not args.no_prediction_log:
         # Synchronously: the command exits right after.
@@ -81,6 +84,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     if prediction.unknown_genres:
         note = with_suggestions(prediction.suggestions)
         print(f"note: genres unknown to the model were ignored: {note}", file=sys.stderr)
+    if warning(model.record):
+        print(f"note: {warning(model.record)}", file=sys.stderr)
     return 0
 
 
@@ -106,6 +111,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     predict.add_argument(
         "--json",
         action="store_true",
-        help="print one JSON object: label, probability, threshold, model_version, unknown_genres, suggestions",
+        help="print one JSON object: label, probability, threshold, model_version, unknown_genres, suggestions, training_data, trained_on",
     )
     predict.set_defaults(handler=_cmd_predict)

@@ -45,6 +45,8 @@ class MovieFeatures(pa.DataFrameModel):
     title_clean: Series[pd.StringDtype] = pa.Field(dtype_kwargs=_ARROW)
     genres: Series[pd.StringDtype] = pa.Field(dtype_kwargs=_ARROW)
     averageRating: Series[float] = pa.Field(in_range={"min_value": 1.0, "max_value": 10.0})
+    # Not a model input (title and genres are): the model card's per-decade slices read it.
+    startYear: Series[pd.Int64Dtype] = pa.Field(nullable=True)
     label: Series[int] = pa.Field(isin=[0, 1])
     split: Series[pd.StringDtype] = pa.Field(isin=["train", "test"], dtype_kwargs=_ARROW)
 

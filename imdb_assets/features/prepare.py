@@ -73,6 +73,7 @@ SOURCE_COLUMNS = [
     FilteredMovies.primaryTitle,
     FilteredMovies.genres,
     FilteredMovies.averageRating,
+    FilteredMovies.startYear,
 ]
 
 
@@ -103,6 +104,13 @@ def _clean_titles(titles: pd.Series) -> pd.arrays.ArrowStringArray:
     return pd.array(normalise_titles(distinct_titles).take(pa.array(codes)), dtype=ARROW_STRING)
 
 
+def _start_years(movies: pd.DataFrame) -> pd.arrays.IntegerArray:
+    """The release year (nullable), for the model card's per-decade slices; a frame without it gives nulls."""
+    if "startYear" not in movies:
+        return pd.array([pd.NA] * len(movies), dtype="Int64")
+    return pd.array(pd.to_numeric(movies["startYear"], errors="coerce").to_numpy(dtype=float, na_value=np.nan), dtype="Int64")
+
+
 def prepare_features(movies: pd.DataFrame, rating_threshold: float = DEFAULT_RATING_THRESHOLD) -> pd.DataFrame:
     """One row per movie: cleaned title, genre list (comma-joined), label and split; the frame's `attrs`
     carry the rating threshold of the label (`rating_threshold_of`)."""
@@ -116,6 +124,7 @@ def prepare_features(movies: pd.DataFrame, rating_threshold: float = DEFAULT_RAT
             "title_clean": _clean_titles(titles),
             "genres": pd.array(_map_distinct(movies["genres"], _joined_genres), dtype=ARROW_STRING),
             "averageRating": rating.to_numpy(),
+            "startYear": _start_years(movies),
             "label": (rating >= rating_threshold).astype("int64").to_numpy(),
             "split": pd.array(test_split(tconst).to_numpy(), dtype=ARROW_STRING),
         }

@@ -9,12 +9,14 @@ in the store undecided. Its materialization does, in order:
    the store already holds this exact model (same model.zip bytes: an identical retrain on the same
    dataset, code, config and seed), which is then reused as it is, `latest` unchanged;
 3. blocking check `artifact_reproduces_predictions`: the saved file, loaded back the way serving loads
-   it, holds exactly the in-memory model's parameters and gives exactly its test predictions -- if not,
-   the run fails here and nothing is promoted;
-4. promotion (model/champion.py): the champion is re-scored on the current test split and replaced only
-   if the challenger beats it by the configured margin without losing balanced accuracy, and beats both
-   baselines; the decision and its reason go to the store's audit log and to this asset's metadata;
-5. check `beats_baselines` (WARN): visible in the UI when a model is no better than genres alone.
+   it, holds exactly the in-memory model's parameters and gives exactly its test predictions (and the
+   compiled scorer that serves it gives them too) -- if not, the run fails here and nothing is promoted;
+4. promotion (model/champion.py): the champion is re-scored on the current test split by the compiled
+   scorer and replaced only if the challenger is significantly better (DeLong's paired ROC AUC test,
+   model/promotion.py) without losing balanced accuracy, and beats both baselines the same way; the
+   decision, its reason and the tests' numbers go to the store's audit log and to this asset's metadata;
+5. check `beats_baselines` (WARN): visible in the UI when a model is not significantly better than
+   genres alone.
 
 The asset's data version is the champion's version, so anything downstream is stale only when the
 model in service changes, not on every retrain. Its code version hashes the source that decides the
@@ -26,6 +28,8 @@ import base64
 import numpy as np
 import pandas as pd
 from dagster import (
+    AssetKey,
+    AssetRecordsFilter,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
@@ -50,18 +54,25 @@ from imdb_assets.model.card import (
     display_floats,
     metrics_table,
     model_card,
+    paired_tests_table,
     selection_table,
 )
-from imdb_assets.model.champion import PromotionOutcome, promote_if_better
+from imdb_assets.model.champion import PromotionOutcome, champion_probability, paired_tests, promote_if_better
 from imdb_assets.model.evaluate import REPORTED_METRICS
 from imdb_assets.model.pipeline import FEATURE_COLUMNS, FeatureSettings
 from imdb_assets.model.plots import calibration_png, roc_png
 from imdb_assets.model.promotion import PromotionPolicy, decide_promotion
 from imdb_assets.model.provenance import code_version
+from imdb_assets.model.slices import slices_table
 from imdb_assets.model.store import ModelStore, SavedModel
 from imdb_assets.model.store_resource import ModelStoreResource
 from imdb_assets.model.train import TrainedModel, train_and_evaluate
+from imdb_assets.model.training_data import describe as describe_training_data
+from imdb_assets.model.training_data import training_data
+from imdb_assets.resources.warehouse import raw_table_name
+from imdb_assets.serving.fast_scorer import AGREEMENT_TOLERANCE, load_compiled
 
+BASICS_FILE = "title.basics.tsv.gz"  # its ingest records the snapshot's source
 REPRODUCTION_CHECK = "artifact_reproduces_predictions"
 BASELINE_CHECK = "beats_baselines"
 REFERENCE_ROWS = 200  # test rows re-predicted through the saved file's `pipeline.predict_proba`
@@ -85,7 +96,11 @@ class EnjoymentModelConfig(Config):
         description="metric the challenger must win on: roc_auc, pr_auc, balanced_accuracy, f1, log_loss, brier",
     )
     promotion_margin: float = Field(
-        default=0.005, description="how much better than the champion the challenger must be on that metric"
+        default=0.0,
+        description="how much better than the champion the challenger must be: for roc_auc, the paired test's one-sided lower bound of the difference must be above it",
+    )
+    promotion_confidence: float = Field(
+        default=0.95, description="confidence of the paired ROC AUC test (DeLong, one-sided) behind 'better'"
     )
     balanced_accuracy_tolerance: float = Field(
         default=0.0, description="how much balanced accuracy the challenger may lose against the champion"
@@ -96,8 +111,34 @@ def _image_markdown(title: str, png: bytes) -> MetadataValue:
     return MetadataValue.md(f"![{title}](data:image/png;base64,{base64.b64encode(png).decode('ascii')})")
 
 
-def _record(trained: TrainedModel, movies_dataset: DatasetVersion, rating_threshold: float) -> dict:
+def baseline_paired_tests(trained: TrainedModel, policy: PromotionPolicy) -> dict:
+    """The model against each baseline, paired on the test rows (the card shows them; promotion decides on them)."""
+    baselines = {name: result.test_probability for name, result in trained.baselines.items()}
+    return paired_tests(trained.test, policy, trained.test_probability, baselines)
+
+
+def _training_source(context: AssetExecutionContext, snapshot_date: str) -> str | None:
+    """Where the dataset's newest snapshot was loaded from: the `source` its ingest recorded (None if unknown)."""
+    if not snapshot_date:
+        return None
+    key = AssetKey(f"raw_{raw_table_name(BASICS_FILE)}")
+    found = context.instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=key, asset_partitions=[snapshot_date]), limit=1
+    ).records
+    source = found[0].asset_materialization.metadata.get("source") if found else None
+    return None if source is None else str(source.value)
+
+
+def _record(
+    trained: TrainedModel,
+    movies_dataset: DatasetVersion,
+    rating_threshold: float,
+    policy: PromotionPolicy,
+    source: str | None = None,
+) -> dict:
     return {
+        "training_data": training_data(source, movies_dataset.snapshot_date),
+        "baseline_tests": {name: test.as_dict() for name, test in baseline_paired_tests(trained, policy).items()},
         "dataset_version": movies_dataset.md5,
         "dataset_snapshot_date": movies_dataset.snapshot_date,
         "rating_threshold": rating_threshold,
@@ -112,6 +153,7 @@ def _record(trained: TrainedModel, movies_dataset: DatasetVersion, rating_thresh
         "split": trained.split,
         "code_version": code_version(),
         "training_seconds": trained.timings,
+        "slices": trained.slices,
     }
 
 
@@ -127,25 +169,34 @@ def _reproduction_check(store, version: str, trained: TrainedModel, test: pd.Dat
         same_parameters = serialization.dumps(reloaded.pipeline) == serialization.dumps(trained.pipeline)
         actual = reloaded.pipeline.predict_proba(reference_rows[FEATURE_COLUMNS])[:, 1]
         difference = float(np.max(np.abs(actual - expected))) if len(reference_rows) else 0.0
+        # The one scoring path (promotion, predict, HTTP) scores the file compiled: it must agree too.
+        compiled = load_compiled(store, version, check=True)
+        compiled_difference = (
+            float(np.max(np.abs(champion_probability(compiled, reference_rows) - expected))) if len(reference_rows) else 0.0
+        )
         if not same_parameters:
             problem = "reloaded model's vocabularies, idf weights or coefficients differ from the trained model's"
         elif difference != 0.0 or reloaded.threshold != trained.threshold:
             problem = f"reloaded model's predictions differ by up to {difference:.3g}"
+        elif not compiled_difference <= AGREEMENT_TOLERANCE:
+            problem = f"the compiled scorer's predictions differ from the trained model's by up to {compiled_difference:.3g}"
         else:
             problem = None
     except Exception as exc:  # noqa: BLE001 - any failure to load is exactly what this check reports
-        same_parameters, difference, problem = False, float("nan"), " ".join(str(exc).split())
+        same_parameters, difference, compiled_difference = False, float("nan"), float("nan")
+        problem = " ".join(str(exc).split())
     return AssetCheckResult(
         check_name=REPRODUCTION_CHECK,
         passed=problem is None,
         severity=AssetCheckSeverity.ERROR,
         description=problem
-        or f"the saved artifact holds exactly the trained model and reproduces the test predictions of {len(reference_rows)} movies exactly",
+        or f"the saved artifact holds exactly the trained model and reproduces the test predictions of {len(reference_rows)} movies exactly (scikit-learn) and within {AGREEMENT_TOLERANCE:g} (the compiled scorer)",
         metadata={
             "model_version": version,
             "parameters_equal": same_parameters,
             "rows_compared": len(reference_rows),
             "max_abs_difference": display_float(difference),
+            "compiled_scorer_max_abs_difference": display_float(compiled_difference),
         },
     )
 
@@ -165,7 +216,9 @@ def _plots(trained: TrainedModel) -> dict[str, bytes]:
 def _baseline_check(trained: TrainedModel, policy: PromotionPolicy) -> AssetCheckResult:
     """The baseline half of the promotion rule on its own, worded as promotion words it (WARN only)."""
     baseline_metrics = {name: result.metrics for name, result in trained.baselines.items()}
-    rules = decide_promotion(trained.metrics, baseline_metrics, policy).rules
+    paired = baseline_paired_tests(trained, policy)
+    # Strict here: the check says whether the model is significantly better, whatever promotion then does.
+    rules = decide_promotion(trained.metrics, baseline_metrics, policy, paired=paired, incumbent_exception=False).rules
     return AssetCheckResult(
         check_name=BASELINE_CHECK,
         passed=all(rule.passed for rule in rules),
@@ -202,6 +255,7 @@ def _materialization_metadata(
         "model_version": saved.version,
         "reused_version": saved.reused,
         "dataset_version": record["dataset_version"],
+        "trained_on": describe_training_data(record),
         "champion_version": outcome.champion_after,
         "previous_champion_version": outcome.champion_before.version,
         "promoted": outcome.promoted,
@@ -229,7 +283,13 @@ def _materialization_metadata(
             else {"problem": outcome.champion_before.problem}
         ),
         "metrics_vs_baselines": MetadataValue.md(metrics_table(trained.metrics, baseline_metrics)),
+        "paired_tests": MetadataValue.json(display_floats({name: test.as_dict() for name, test in outcome.paired.items()})),
+        "promotion_tests": MetadataValue.md(
+            paired_tests_table({name: test.as_dict() for name, test in outcome.paired.items()})
+        ),
         "confusion_matrix": MetadataValue.md(confusion_table(trained.metrics["confusion_matrix"])),
+        "slices_by_genre": MetadataValue.md(slices_table(trained.slices["genre"], "genre")),
+        "slices_by_decade": MetadataValue.md(slices_table(trained.slices["decade"], "decade")),
         "confusion_matrix_counts": MetadataValue.json(trained.metrics["confusion_matrix"]),
         "candidates": MetadataValue.md(selection_table(trained.selection)),
         "roc_curve": _image_markdown("ROC curve", roc),
@@ -307,13 +367,17 @@ def enjoyment_model(
     and complement naive Bayes candidates chosen on a validation split; Platt-calibrated; threshold chosen
     on validation for balanced accuracy), evaluates it on the held-out test split beside a majority-class
     and a genres-only baseline, saves it to the model store (or reuses the stored version holding exactly
-    this model), and promotes it to champion only if it beats the current champion on the current test
-    split by the configured margin without losing balanced accuracy (and beats both baselines). Data
+    this model), and promotes it to champion only if it is significantly better than the current champion
+    on the current test split (paired ROC AUC test at `promotion_confidence`, lower bound above
+    `promotion_margin`) without losing balanced accuracy, and beats both baselines. Metadata: metrics,
+    paired tests, per-genre and per-decade slices, what it was trained on, plots and the model card. Data
     version: the champion's version."""
     # The threshold the input's labels were computed with, read before training so a frame without one fails fast.
     rating_threshold = rating_threshold_of(movie_features)
     store = model_store.store()
-    policy = PromotionPolicy(config.promotion_metric, config.promotion_margin, config.balanced_accuracy_tolerance)
+    policy = PromotionPolicy(
+        config.promotion_metric, config.promotion_margin, config.balanced_accuracy_tolerance, config.promotion_confidence
+    )
     settings = FeatureSettings(
         title_features=config.title_features,
         max_word_features=config.max_word_features,
@@ -324,7 +388,9 @@ def enjoyment_model(
     )
     test = trained.test  # the split is hashed once, in training
     plots = _plots(trained)
-    record = _record(trained, movies_dataset, rating_threshold)
+    record = _record(
+        trained, movies_dataset, rating_threshold, policy, _training_source(context, movies_dataset.snapshot_date)
+    )
     saved = _save_challenger(context, store, trained, record, plots)
     version = saved.version
     record = store.record(version)
@@ -348,7 +414,16 @@ def enjoyment_model(
         )
 
     baseline_metrics = {name: result.metrics for name, result in trained.baselines.items()}
-    outcome = promote_if_better(store, version, trained.metrics, baseline_metrics, test, policy)
+    outcome = promote_if_better(
+        store,
+        version,
+        trained.metrics,
+        baseline_metrics,
+        test,
+        policy,
+        trained.test_probability,
+        {name: result.test_probability for name, result in trained.baselines.items()},
+    )
     crash_point("model.decided")
     context.log.info(outcome.decision.reason)
     card, card_location = _card_of(context, store, saved, record, outcome.decision.reason)

@@ -5,16 +5,17 @@ Pure Python over the store interface (no Dagster), so the pipeline and a person 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from imdb_assets.errors import NotReadyError
 from imdb_assets.model.evaluate import REPORTED_METRICS, classification_metrics
 from imdb_assets.model.pipeline import FEATURE_COLUMNS
+from imdb_assets.model.paired_test import PairedAuc, paired_auc
 from imdb_assets.model.promotion import PromotionDecision, PromotionPolicy, decide_promotion
 from imdb_assets.model.store import ModelArtifactError, ModelStore
-from imdb_assets.model.text_matrix import predict_probability
 
 
 @dataclass
@@ -22,6 +23,7 @@ class ChampionScore:
     version: str | None
     metrics: dict | None  # on the current test split; None when there is no champion or it cannot load
     problem: str | None = None
+    probability: np.ndarray | None = None  # per test row, for the paired comparison
 
 
 @dataclass
@@ -31,6 +33,7 @@ class PromotionOutcome:
     champion_before: ChampionScore
     champion_after: str | None
     audit_entry: dict
+    paired: dict[str, PairedAuc] = field(default_factory=dict)  # the challenger against each reference
 
     @property
     def promoted(self) -> bool:
@@ -38,16 +41,46 @@ class PromotionOutcome:
 
 
 def score_champion(store: ModelStore, test: pd.DataFrame) -> ChampionScore:
-    """The champion's metrics on these test rows, with its own stored threshold."""
+    """The champion's metrics on these test rows, with its own stored threshold, scored by the compiled
+    scorer that serves it (checked against scikit-learn on probe rows as it is loaded)."""
+    from imdb_assets.serving.fast_scorer import load_compiled
+
     version = store.champion_version()
     if version is None:
         return ChampionScore(None, None)
     try:
-        champion = store.load(version)
+        champion = load_compiled(store, version, check=True)
     except (ModelArtifactError, NotReadyError) as exc:
         return ChampionScore(version, None, " ".join(str(exc).split()))
-    probability = predict_probability(champion.pipeline, test[FEATURE_COLUMNS])
-    return ChampionScore(version, classification_metrics(test["label"].to_numpy(), probability, champion.threshold))
+    probability = champion_probability(champion, test)
+    return ChampionScore(
+        version, classification_metrics(test["label"].to_numpy(), probability, champion.threshold), probability=probability
+    )
+
+
+def champion_probability(champion, test: pd.DataFrame) -> np.ndarray:
+    """P(enjoy) of the test rows through a compiled model's scorer."""
+    columns = {column: test[column].astype(str).tolist() for column in FEATURE_COLUMNS}
+    return champion.score(columns)
+
+
+def paired_tests(
+    test: pd.DataFrame,
+    policy: PromotionPolicy,
+    challenger: np.ndarray | None,
+    baselines: dict[str, np.ndarray],
+    champion: np.ndarray | None = None,
+) -> dict[str, PairedAuc]:
+    """The challenger against each reference scored on the same test rows (none without its scores)."""
+    if challenger is None:
+        return {}
+    labels = test["label"].to_numpy()
+    references = {**baselines, **({"champion": champion} if champion is not None else {})}
+    tests = {name: paired_auc(labels, challenger, scores, policy.confidence) for name, scores in references.items()}
+    if champion is not None:  # what the champion itself proves against each baseline (promotion.py)
+        for name, scores in baselines.items():
+            tests[f"champion_vs_{name}"] = paired_auc(labels, champion, scores, policy.confidence)
+    return tests
 
 
 def _rounded(metrics: dict | None) -> dict | None:
@@ -61,14 +94,21 @@ def promote_if_better(
     baselines: dict[str, dict],
     test: pd.DataFrame,
     policy: PromotionPolicy,
+    challenger_probability: np.ndarray | None = None,
+    baseline_probabilities: dict[str, np.ndarray] | None = None,
 ) -> PromotionOutcome:
-    """Make the saved challenger champion if it passes the rule (promotion.py); log the decision either way."""
+    """Make the saved challenger champion if it passes the rule (promotion.py); log the decision either way.
+
+    With the challenger's and the baselines' probabilities on the test rows, each comparison is the paired
+    test of promotion.py (the champion is scored on the same rows)."""
     champion = score_champion(store, test)
+    paired = paired_tests(test, policy, challenger_probability, baseline_probabilities or {}, champion.probability)
     decision = decide_promotion(
-        challenger_metrics, baselines, policy, champion.metrics, champion.version, champion.problem
+        challenger_metrics, baselines, policy, champion.metrics, champion.version, champion.problem, paired
     )
     details = {
         "policy": policy.__dict__,
+        "paired_tests": {name: result.as_dict() for name, result in paired.items()},
         "test_rows": len(test),
         "challenger": _rounded(challenger_metrics),
         "champion": _rounded(champion.metrics),
@@ -80,4 +120,4 @@ def promote_if_better(
         entry = store.set_champion(challenger_version, decision.reason, actor="pipeline", details=details)
     else:
         entry = store.log_kept_champion(challenger_version, decision.reason, actor="pipeline", details=details)
-    return PromotionOutcome(decision, challenger_version, champion, store.champion_version(), entry)
+    return PromotionOutcome(decision, challenger_version, champion, store.champion_version(), entry, paired)

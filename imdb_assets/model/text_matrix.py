@@ -422,10 +422,3 @@ def transform_features(features: ColumnTransformer, frame: pd.DataFrame) -> spar
         term_counts = _term_counts(vectorizer, documents[column])
         blocks.append((_distinct_block(vectorizer, term_counts), documents[column].row_codes))
     return _assemble(blocks)
-
-
-def predict_probability(pipeline, frame: pd.DataFrame) -> np.ndarray:
-    """`pipeline.predict_proba(frame)[:, 1]` for a fitted pipeline of the model's shape (a feature step, then
-    a classifier): the same numbers, each distinct title analyzed once instead of every row."""
-    matrix = transform_features(pipeline.named_steps["features"], frame)
-    return pipeline.named_steps["classifier"].predict_proba(matrix)[:, 1]

@@ -35,6 +35,7 @@ from imdb_assets.model.pipeline import (
     genre_columns,
 )
 from imdb_assets.model.selection import SELECTION_METRIC, select_candidate
+from imdb_assets.model.slices import slice_metrics
 from imdb_assets.model.text_matrix import fit_feature_matrix
 
 MIN_ROWS_PER_CLASS = 5
@@ -114,6 +115,7 @@ class TrainedModel:
     test_probability: np.ndarray
     test: pd.DataFrame  # the test rows themselves (promotion re-scores the champion on them)
     timings: dict = field(default_factory=dict)
+    slices: dict = field(default_factory=dict)  # test metrics per genre and per decade (slices.py)
 
     def baseline_summaries(self) -> dict[str, dict]:
         return {name: result.summary() for name, result in self.baselines.items()}
@@ -218,4 +220,5 @@ def train_and_evaluate(
         test_probability=test_probability,
         test=frames.test,
         timings=timings,
+        slices=slice_metrics(frames.test, test_probability, chosen.threshold),
     )

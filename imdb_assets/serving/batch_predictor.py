@@ -1,8 +1,8 @@
 """Many predictions in one pass, equal to `predictor.predict` row by row (pure Python, no Dagster).
 
-`predictor.predict` is the reference for one row. The server answers batches, so it prepares each
-champion once (`prepare_serving_model`: threshold, known genres and a compiled scorer) and scores a
-whole batch with one call; the tests hold the two paths equal.
+`predictor.predict` is the scikit-learn reference for one row. The server answers batches with the one
+compiled scorer (`fast_scorer.py`), checked against scikit-learn when the champion is loaded
+(`prepare_serving_model`), and scores a whole batch with one call; the tests hold the two paths equal.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from imdb_assets.features.text import normalise_title, split_genres
-from imdb_assets.model.store import LoadedModel
-from imdb_assets.serving.fast_scorer import Scorer, compile_scorer, pipeline_scorer
+from imdb_assets.model.store import ModelStore
+from imdb_assets.model.training_data import kind_of
+from imdb_assets.serving.fast_scorer import CompiledModel, load_compiled
 from imdb_assets.serving.genre_suggestions import close_genres
 from imdb_assets.serving.predictor import InvalidInputError, Prediction
 
@@ -23,33 +24,32 @@ GENRE_COLUMN = "genres"
 
 @dataclass(frozen=True)
 class ServingModel:
-    """A champion ready to answer: the loaded model plus what every request needs from it."""
+    """A champion ready to answer: its compiled scorer plus what every request needs from it."""
 
-    loaded: LoadedModel
-    score: Scorer
+    compiled: CompiledModel
     threshold: float
     known_genres: tuple[str, ...]
-    compiled: bool  # False: scoring goes through pipeline.predict_proba (slower, same answers)
+    training_data: str  # synthetic, real or unknown: said with every answer (model/training_data.py)
 
     @property
     def version(self) -> str:
-        return self.loaded.version
+        return self.compiled.version
 
     @property
     def record(self) -> dict:
-        return self.loaded.record
+        return self.compiled.record
+
+    def score(self, columns: dict[str, Sequence[str]]):
+        return self.compiled.score(columns)
 
 
-def prepare_serving_model(model: LoadedModel) -> ServingModel:
-    known_genres = tuple(model.record.get("known_genres", []))
-    compiled = compile_scorer(model.pipeline, known_genres, genre_column=GENRE_COLUMN)
-    return ServingModel(
-        loaded=model,
-        score=compiled or pipeline_scorer(model.pipeline),
-        threshold=float(model.record.get("threshold", 0.5)),
-        known_genres=known_genres,
-        compiled=compiled is not None,
-    )
+def serving_model(compiled: CompiledModel) -> ServingModel:
+    return ServingModel(compiled, compiled.threshold, compiled.known_genres, kind_of(compiled.record))
+
+
+def prepare_serving_model(store: ModelStore, version: str) -> ServingModel:
+    """Stored model `version`, compiled from its file and checked against scikit-learn on probe rows."""
+    return serving_model(load_compiled(store, version, check=True))
 
 
 @lru_cache(maxsize=8192)
@@ -86,7 +86,9 @@ def predict_batch(model: ServingModel, rows: Iterable[tuple[str, Sequence[str] |
     """Predictions for (title, genres) rows, in order: row by row what `predictor.predict` answers."""
     probabilities, unknown = _score_rows(model, rows)
     return [
-        Prediction(int(p >= model.threshold), p, model.version, model.threshold, u, _suggestions(model, u) if u else {})
+        Prediction(
+            int(p >= model.threshold), p, model.version, model.threshold, u, _suggestions(model, u) if u else {}, model.training_data
+        )
         for p, u in zip(probabilities, unknown)
     ]
 
@@ -94,7 +96,7 @@ def predict_batch(model: ServingModel, rows: Iterable[tuple[str, Sequence[str] |
 def answer_batch(model: ServingModel, rows: Iterable[tuple[str, Sequence[str] | str]]) -> list[dict]:
     """`predict_batch` as the API's JSON objects, built directly (a 1,000-row batch skips 1,000 objects)."""
     probabilities, unknown = _score_rows(model, rows)
-    version, threshold = model.version, model.threshold
+    version, threshold, training_data = model.version, model.threshold, model.training_data
     # Suggestions only for rows with an unknown genre: most rows have none and skip difflib entirely.
     return [
         {
@@ -104,6 +106,7 @@ def answer_batch(model: ServingModel, rows: Iterable[tuple[str, Sequence[str] | 
             "model_version": version,
             "unknown_genres": u,
             "suggestions": _suggestions(model, u) if u else {},
+            "training_data": training_data,
         }
         for p, u in zip(probabilities, unknown)
     ]

@@ -1,38 +1,40 @@
-"""A fast, exact re-reading of the fitted text pipeline for serving (pure numpy/scipy, no Dagster).
+"""The one scoring path of a saved model: compiled from its file, pure numpy, checked against scikit-learn.
 
-`pipeline.predict_proba` spends most of a single-row call in scikit-learn's input validation
-(~8 ms) and most of a 1,000-row batch in Python-level character n-gram counting (~80 ms). The
-serving targets (p50 <= 5 ms, >= 20,000 rows/s) need neither: this module reads the fitted
-vocabularies, idf weights and coefficients once and scores whole batches with flat numpy arrays,
-caching the n-gram -> column lookup per word (titles share words, never whole strings).
+Promotion (`model/champion.py`), `imdb-assets predict` (`file_model.py`) and the HTTP server
+(`batch_predictor.py` via `model_holder.py`) all score a stored model with the `CompiledScorer` built
+here from the model file (`model/serialization.py`: vectorizer settings and vocabularies, idf weights,
+calibrated coefficients). No scikit-learn, pandas or scipy is imported to score: `predict` answers after
+importing numpy alone, and the server scores a 1,000-row batch with flat numpy arrays, caching the
+term -> column lookup per word (character n-grams never cross white space) and per genre list.
 
-Only the pipeline shape we train is compiled (a ColumnTransformer of Count/Tfidf vectorizers, each on
-one text column, into a binary LogisticRegression). Anything else returns None and the caller falls back to
-`pipeline.predict_proba`; `compile_scorer` also checks the compiled scorer against the pipeline on
-probe rows and refuses it on any disagreement, so a future model change can cost speed, never
-correctness.
+`load_compiled(store, version, check=True)` also rebuilds the scikit-learn pipeline from the same file
+and compares the two on probe rows (`PROBE_TITLES` x the model's genres, unknown genres and empty
+values included); any disagreement beyond rounding refuses the model in one line, so a change of the
+file format or of scikit-learn can never change an answer silently. Promotion and the server load with
+the check; `predict` skips it for its start-up time (the model it scores passed it when it was promoted).
+The scorer's analyzers re-state scikit-learn's (`text_analyzers.py`; tests hold them equal), and a file
+holding any setting they do not re-state is refused, never scored some other way.
 """
 
 from __future__ import annotations
 
-import logging
+import io
+import json
+import zipfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain, pairwise
+from itertools import chain
 
 import numpy as np
-import pandas as pd
-import scipy.sparse as sp
-from scipy.special import expit
-from sklearn.compose import ColumnTransformer
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
 
-logger = logging.getLogger(__name__)
+from imdb_assets.model.store import ARTIFACT_READ_ERRORS, LoadedModel, ModelArtifactError, ModelStore
+from imdb_assets.serving.text_analyzers import TOKENIZERS, Analyzer, analyzer_for
 
-# Scores a batch: {column name: list of strings} -> P(label == 1) per row.
-Scorer = Callable[[dict[str, Sequence[str]]], np.ndarray]
+FORMAT = "imdb-assets-linear-text-model/1"  # serialization.FORMAT, the one format this reader knows
+FEATURE_COLUMNS = ("title_clean", "genres")
+GENRE_COLUMN = "genres"
+_NORMS = ("l1", "l2", None)
 
 # Bounded caches: a flood of made-up words or genre lists costs at most a few tens of MB.
 WORD_CACHE_SIZE = 50_000
@@ -42,166 +44,235 @@ AGREEMENT_TOLERANCE = 1e-9
 PROBE_TITLES = (
     "the matrix", "part 2", "love", "a", "", "zzqx qqv", "the lord of the rings the return of the king",
     "night of the living dead", "2001 a space odyssey", "star wars episode 4 a new hope", "x", "the the the",
-    "ночь", "千と千尋の神隠し", "amelie 2",
-)
+    "ночь", "千と千尋の神隠し", "amelie 2", "a  b\tc", "l'enfer", "9",
+)  # fmt: skip
 
 
-def pipeline_scorer(pipeline) -> Scorer:
-    """The reference path: the fitted pipeline itself, one `predict_proba` call per batch."""
+class _Block:
+    """One saved vectorizer: text -> vocabulary columns -> weights, and its slice of the coefficients."""
 
-    def score(columns: dict[str, Sequence[str]]) -> np.ndarray:
-        return pipeline.predict_proba(pd.DataFrame({name: list(values) for name, values in columns.items()}))[:, 1]
-
-    return score
-
-
-def _plain_word_ngram_columns(vectorizer: CountVectorizer) -> Callable[[str], list[int]] | None:
-    """sklearn's word analyzer (tokenize, then 1..n-grams joined by spaces) without its per-call layers
-    of partials, decoding and preprocessing; None when the vectorizer uses anything beyond that."""
-    if vectorizer.analyzer != "word" or any(
-        v is not None for v in (vectorizer.preprocessor, vectorizer.tokenizer, vectorizer.stop_words, vectorizer.strip_accents)
-    ):
-        return None
-    tokenize = vectorizer.build_tokenizer()
-    lowercase = vectorizer.lowercase
-    min_n, max_n = vectorizer.ngram_range
-    lookup = vectorizer.vocabulary_.get
-
-    def columns_of(text: str) -> list[int]:
-        tokens = tokenize(text.lower() if lowercase else text)
-        grams = list(tokens) if min_n == 1 else []
-        for n in range(max(2, min_n), max_n + 1):
-            grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
-        return [column for column in map(lookup, grams) if column is not None]
-
-    return columns_of
-
-
-class _VectorizerBlock:
-    """One fitted Count/Tfidf vectorizer re-read as: text -> vocabulary columns -> weighted sparse rows."""
-
-    def __init__(self, vectorizer: CountVectorizer, column: str, few_distinct_values: bool = False):
-        self.column = column
-        self.vocabulary = vectorizer.vocabulary_
-        self.width = len(self.vocabulary)
-        self.binary = vectorizer.binary
-        is_tfidf = isinstance(vectorizer, TfidfVectorizer)
-        self.sublinear_tf = is_tfidf and vectorizer.sublinear_tf
-        self.idf = vectorizer.idf_ if is_tfidf and vectorizer.use_idf else None
-        self.norm = vectorizer.norm if is_tfidf else None
-        analyze = vectorizer.build_analyzer()
-        vocabulary = self.vocabulary
+    def __init__(self, spec: dict, analyze: Analyzer, vocabulary: dict[str, int], coef: np.ndarray, tfidf: dict):
+        self.column = spec["column"]
+        self.width = len(vocabulary)
+        self.coef = coef
+        self.binary = bool(spec["params"]["binary"])
+        self.sublinear_tf = tfidf.get("sublinear_tf", False)
+        self.idf = tfidf.get("idf")
+        self.norm = tfidf.get("norm")
 
         def columns_of(text: str) -> tuple[int, ...]:
-            return tuple(vocabulary[f] for f in analyze(text) if f in vocabulary)
+            return tuple(vocabulary[term] for term in analyze(text) if term in vocabulary)
 
-        # char_wb n-grams never cross a word boundary (sklearn splits on whitespace first), so a title's
-        # n-grams are its words' n-grams: cache per word. Safe while preprocessing is only lower-casing.
-        per_word = vectorizer.analyzer == "char_wb" and vectorizer.preprocessor is None and vectorizer.strip_accents is None
-        # `column_parts(text)`: the text's vocabulary columns as a few sequences (one per word for char_wb).
-        if few_distinct_values:  # e.g. genre lists: a few hundred combinations, worth caching whole
+        if self.column == GENRE_COLUMN:  # a few hundred genre lists: cached whole
             whole = lru_cache(maxsize=WHOLE_VALUE_CACHE_SIZE)(columns_of)
             self.column_parts = lambda text: (whole(text),)
-        elif per_word:
-            word_columns = lru_cache(maxsize=WORD_CACHE_SIZE)(columns_of)
-            self.column_parts = lambda text: list(map(word_columns, text.split()))
+        elif spec["params"].get("analyzer") == "char_wb":
+            # char_wb n-grams are taken within white-space separated words: a title's are its words'.
+            per_word = lru_cache(maxsize=WORD_CACHE_SIZE)(columns_of)
+            self.column_parts = lambda text: list(map(per_word, text.split()))
         else:
-            plain = _plain_word_ngram_columns(vectorizer) or columns_of
-            self.column_parts = lambda text: (plain(text),)
+            self.column_parts = lambda text: (columns_of(text),)
 
-    def decision_terms(self, texts: Sequence[str], coef: np.ndarray) -> np.ndarray:
-        """Per row, this block's share of the linear score: sum over its columns of weight * coefficient.
-
-        The same arithmetic as the vectorizer's transform (counts, binary, sublinear tf, idf, row norm)
-        done on flat (row, column) arrays for the whole batch instead of per document in Python.
-        """
+    def decision_terms(self, texts: Sequence[str]) -> np.ndarray:
+        """Per row, this block's share of the linear score: the vectorizer's output row (counts or binary,
+        sublinear tf, idf, row norm) times the coefficients, for the whole batch in flat arrays."""
         parts_per_row = [self.column_parts(text) for text in texts]
         n_rows = len(parts_per_row)
-        indptr = np.zeros(n_rows + 1, dtype=np.int64)
-        lengths = (sum(map(len, parts)) for parts in parts_per_row)
-        np.cumsum(np.fromiter(lengths, dtype=np.int64, count=n_rows), out=indptr[1:])
-        all_columns = chain.from_iterable(chain.from_iterable(parts_per_row))
-        cols = np.fromiter(all_columns, dtype=np.int64, count=int(indptr[-1]))
-        counts = sp.csr_array((np.ones(len(cols)), cols, indptr), shape=(n_rows, self.width))
-        counts.sum_duplicates()  # adds up a row's repeated columns: the term counts
-        rows = np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(counts.indptr))
-        cols = counts.indices
-        weights = np.ones(len(cols)) if self.binary else counts.data
+        lengths = np.fromiter((sum(map(len, parts)) for parts in parts_per_row), dtype=np.int64, count=n_rows)
+        columns = np.fromiter(chain.from_iterable(chain.from_iterable(parts_per_row)), dtype=np.int64, count=int(lengths.sum()))
+        if not len(columns):
+            return np.zeros(n_rows)
+        # (row, column) pairs sorted and counted: each row's terms in column order, as the sparse row is.
+        keys, counts = np.unique(np.repeat(np.arange(n_rows, dtype=np.int64), lengths) * self.width + columns, return_counts=True)
+        rows, columns = np.divmod(keys, self.width)
+        weights = np.ones(len(columns)) if self.binary else counts.astype(np.float64)
         if self.sublinear_tf:
             weights = np.log(weights) + 1.0
         if self.idf is not None:
-            weights *= self.idf[cols]
+            weights *= self.idf[columns]
         if self.norm is not None:
-            per_row_norm = np.bincount(rows, weights=np.abs(weights) if self.norm == "l1" else weights * weights, minlength=n_rows)
+            squares = np.abs(weights) if self.norm == "l1" else weights * weights
+            per_row = np.bincount(rows, weights=squares, minlength=n_rows)
             if self.norm == "l2":
-                per_row_norm = np.sqrt(per_row_norm)
-            per_row_norm[per_row_norm == 0.0] = 1.0  # an empty row stays all zeros, as in sklearn
-            weights /= per_row_norm[rows]
-        return np.bincount(rows, weights=weights * coef[cols], minlength=n_rows)
+                per_row = np.sqrt(per_row)
+            per_row[per_row == 0.0] = 1.0  # an empty row stays all zeros, as in scikit-learn
+            weights /= per_row[rows]
+        return np.bincount(rows, weights=weights * self.coef[columns], minlength=n_rows)
 
 
-class _CompiledScorer:
-    """P(label == 1) = expit(sum of every block's decision terms + intercept), as LogisticRegression does."""
+def _expit(x: np.ndarray) -> np.ndarray:
+    out = np.empty_like(x)
+    positive = x >= 0
+    out[positive] = 1.0 / (1.0 + np.exp(-x[positive]))
+    e = np.exp(x[~positive])  # the other form for negative x: exp(-x) would overflow far out
+    out[~positive] = e / (1.0 + e)
+    return out
 
-    def __init__(self, blocks: list[_VectorizerBlock], classifier: LogisticRegression):
+
+class CompiledScorer:
+    """P(enjoy) = sigmoid(sum of every block's decision terms + intercept) for batches of rows."""
+
+    def __init__(self, blocks: list[_Block], intercept: float):
         self.blocks = blocks
-        offsets = np.cumsum([0] + [b.width for b in blocks])
-        coef = classifier.coef_.ravel()
-        self.block_coefs = [coef[start:end] for start, end in pairwise(offsets)]
-        self.intercept = float(classifier.intercept_[0])
+        self.intercept = intercept
+        self.columns = tuple(sorted({block.column for block in blocks}))
 
     def __call__(self, columns: dict[str, Sequence[str]]) -> np.ndarray:
-        decision = np.full(len(next(iter(columns.values()))), self.intercept)
-        for block, coef in zip(self.blocks, self.block_coefs):
-            decision += block.decision_terms(columns[block.column], coef)
-        return expit(decision)
+        """{column: values} -> P(enjoy) per row (columns: `title_clean` normalised titles, `genres` comma-joined)."""
+        n_rows = len(next(iter(columns.values())))
+        decision = np.full(n_rows, self.intercept)
+        for block in self.blocks:
+            decision += block.decision_terms(columns[block.column])
+        return _expit(decision)
+
+    def one(self, title_clean: str, genres: str) -> float:
+        return float(self({"title_clean": [title_clean], "genres": [genres]})[0])
 
 
-def _blocks_of(features: ColumnTransformer, categorical_column: str) -> list[_VectorizerBlock] | None:
-    if not (isinstance(features.remainder, str) and features.remainder == "drop"):
+def _vocabulary(terms) -> dict[str, int] | None:
+    if not isinstance(terms, list) or not terms or not all(isinstance(term, str) for term in terms):
         return None
-    blocks = []
-    for name, transformer, column in features.transformers_:
-        if name == "remainder" or transformer == "drop":
-            continue
-        if not isinstance(transformer, CountVectorizer) or not isinstance(column, str) or transformer.input != "content":
+    vocabulary = {term: column for column, term in enumerate(terms)}
+    return vocabulary if len(vocabulary) == len(terms) else None
+
+
+def _tfidf_settings(params: dict, idf: np.ndarray | None, width: int) -> dict | None:
+    """sublinear_tf, idf and norm of a TF-IDF block, or None when one is missing or not understood."""
+    use_idf, sublinear_tf, norm = params.get("use_idf"), params.get("sublinear_tf"), params.get("norm")
+    if not (isinstance(use_idf, bool) and isinstance(sublinear_tf, bool)) or norm not in _NORMS:
+        return None
+    if use_idf and (idf is None or idf.shape != (width,)):
+        return None
+    return {"sublinear_tf": sublinear_tf, "idf": idf if use_idf else None, "norm": norm}
+
+
+def _block(spec: dict, index: int, arrays: dict[str, np.ndarray], coef: np.ndarray) -> _Block | None:
+    """A block from its saved spec and the coefficients from its first column on; None when not understood."""
+    params, tokenizer = spec.get("params"), spec.get("tokenizer")
+    if not isinstance(params, dict) or spec.get("column") not in FEATURE_COLUMNS or tokenizer not in (None, *TOKENIZERS):
+        return None
+    vocabulary, analyze = _vocabulary(spec.get("vocabulary")), analyzer_for(params, tokenizer)
+    if vocabulary is None or analyze is None or not isinstance(params.get("binary"), bool) or len(coef) < len(vocabulary):
+        return None
+    width = len(vocabulary)
+    if spec.get("kind") == "count":
+        tfidf = {}
+    elif spec.get("kind") == "tfidf":
+        tfidf = _tfidf_settings(params, arrays.get(f"idf_{index}"), width)
+        if tfidf is None:
             return None
-        if isinstance(transformer, TfidfVectorizer) and transformer.norm not in ("l1", "l2", None):
+    else:
+        return None
+    return _Block(spec, analyze, vocabulary, coef[:width], tfidf)
+
+
+def _read_file(artifact: bytes) -> tuple[list, dict[str, np.ndarray]] | None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(artifact)) as archive:
+            spec = json.loads(archive.read("spec.json"))
+            loaded = np.load(io.BytesIO(archive.read("arrays.npz")), allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):
+                return None
+            with loaded as npz:
+                arrays = {key: npz[key] for key in npz.files}
+    except ARTIFACT_READ_ERRORS:  # damaged: the full load says how, in one line
+        return None
+    if not isinstance(spec, dict) or spec.get("format") != FORMAT or not isinstance(spec.get("blocks"), list):
+        return None
+    return spec["blocks"], arrays
+
+
+def compile_artifact(artifact: bytes) -> CompiledScorer | None:
+    """The compiled scorer of a model file, or None when the file holds anything this module does not read."""
+    read = _read_file(artifact)
+    if read is None:
+        return None
+    specs, arrays = read
+    coef, intercept = arrays.get("coef"), arrays.get("intercept")
+    if coef is None or intercept is None or coef.ndim != 1 or intercept.shape != (1,) or not specs:
+        return None
+    if not all(array.dtype.kind == "f" and np.isfinite(array).all() for array in arrays.values()):
+        return None
+    names = [str(spec.get("name")) for spec in specs if isinstance(spec, dict)]
+    if len(set(names)) != len(specs):  # the full load refuses repeated names: both refuse the same files
+        return None
+    blocks, start = [], 0
+    for index, spec in enumerate(specs):
+        block = _block(spec, index, arrays, coef[start:].astype(np.float64)) if isinstance(spec, dict) else None
+        if block is None:
             return None
-        blocks.append(_VectorizerBlock(transformer, column, few_distinct_values=column == categorical_column))
-    return blocks or None
+        blocks.append(block)
+        start += block.width
+    if start != len(coef):
+        return None
+    return CompiledScorer(blocks, float(intercept[0]))
 
 
-def _probe_columns(columns: Sequence[str], genre_column: str, known_genres: Sequence[str]) -> dict[str, list[str]]:
-    genres = list(known_genres) or ["Drama"]
-    genre_values = [",".join(sorted({genres[i % len(genres)], genres[(3 * i + 1) % len(genres)]})) for i in range(len(PROBE_TITLES))]
-    genre_values[0] = ""  # no genres at all
-    genre_values[1] = "NotAGenre"
-    probe = {}
-    for column in columns:
-        probe[column] = genre_values if column == genre_column else list(PROBE_TITLES)
-    return probe
+def probe_columns(known_genres: Sequence[str]) -> dict[str, list[str]]:
+    """Probe rows for the load check: every probe title, with known, unknown and no genres."""
+    genres = sorted(known_genres) or ["Drama"]
+    values = [",".join(sorted({genres[i % len(genres)], genres[(3 * i + 1) % len(genres)]})) for i in range(len(PROBE_TITLES))]
+    values[0], values[1] = "", "NotAGenre"
+    return {"title_clean": list(PROBE_TITLES), "genres": values}
 
 
-def compile_scorer(pipeline, known_genres: Sequence[str] = (), genre_column: str = "genres") -> Scorer | None:
-    """A fast scorer equal to `pipeline.predict_proba(...)[:, 1]`, or None when the pipeline's shape is not
-    one this module knows or the compiled scorer disagrees with the pipeline on probe rows."""
-    if not isinstance(pipeline, Pipeline) or len(pipeline.steps) != 2:
-        return None
-    features, classifier = pipeline.steps[0][1], pipeline.steps[1][1]
-    if not isinstance(features, ColumnTransformer) or not isinstance(classifier, LogisticRegression):
-        return None
-    if len(classifier.classes_) != 2 or classifier.coef_.shape[0] != 1:
-        return None
-    blocks = _blocks_of(features, categorical_column=genre_column)
-    if blocks is None or sum(b.width for b in blocks) != classifier.n_features_in_:
-        return None
-    scorer = _CompiledScorer(blocks, classifier)
-    probe = _probe_columns(sorted({b.column for b in blocks}), genre_column, known_genres)
-    expected = pipeline_scorer(pipeline)(probe)
-    actual = scorer(probe)
-    worst = float(np.max(np.abs(expected - actual)))
+def disagreement(scorer: CompiledScorer, pipeline, known_genres: Sequence[str]) -> float:
+    """The largest difference between the compiled scorer and `pipeline.predict_proba` on the probe rows."""
+    import pandas as pd  # here: only a checked load pays for pandas and scikit-learn
+
+    probe = probe_columns(known_genres)
+    expected = pipeline.predict_proba(pd.DataFrame(probe))[:, 1]
+    return float(np.max(np.abs(expected - scorer(probe))))
+
+
+@dataclass(frozen=True)
+class CompiledModel:
+    """A stored model ready to score: its version, record and compiled scorer."""
+
+    version: str
+    record: dict
+    score: Callable[[dict[str, Sequence[str]]], np.ndarray]
+    checked: bool  # compared with scikit-learn's predict_proba on the probe rows at load
+
+    @property
+    def threshold(self) -> float:
+        return float(self.record.get("threshold", 0.5))
+
+    @property
+    def known_genres(self) -> tuple[str, ...]:
+        return tuple(self.record.get("known_genres", []))
+
+
+def compiled_from(loaded: LoadedModel, artifact: bytes, name: str, where: str | None = None) -> CompiledModel:
+    """The compiled scorer of `artifact`, checked against `loaded.pipeline` (the same file, rebuilt by
+    scikit-learn); a file it cannot read, or a disagreement, is a one-line `ModelArtifactError`."""
+    scorer = compile_artifact(artifact)
+    if scorer is None:
+        raise ModelArtifactError(
+            loaded.version, name, "holds settings the compiled scorer does not read; retrain it with this version", where
+        )
+    worst = disagreement(scorer, loaded.pipeline, loaded.known_genres)
     if not worst <= AGREEMENT_TOLERANCE:
-        logger.warning("compiled scorer disagrees with the pipeline by %.3g on probe rows; serving through the pipeline", worst)
-        return None
-    return scorer
+        raise ModelArtifactError(
+            loaded.version,
+            name,
+            f"scores differently compiled and in scikit-learn (by up to {worst:.3g} on probe rows); refusing to use it",
+            where,
+        )
+    return CompiledModel(loaded.version, loaded.record, scorer, checked=True)
+
+
+def load_compiled(store: ModelStore, version: str, check: bool = True) -> CompiledModel:
+    """The stored model `version`, compiled; with `check`, also rebuilt by scikit-learn and compared."""
+    record = store.record(version)
+    name, artifact = store.read_artifact(version, record)  # name, folder and sha256 checked, one-line errors
+    where = store.location(f"{version}/{name}")
+    if check:
+        return compiled_from(store.load(version), artifact, name, where)
+    scorer = compile_artifact(artifact)
+    if scorer is None:
+        store.load(version)  # a damaged file gets the full load's own one-line error
+        raise ModelArtifactError(
+            version, name, "holds settings the compiled scorer does not read; retrain it with this version", where
+        )
+    return CompiledModel(version, record, scorer, checked=False)

@@ -105,7 +105,7 @@ class ChampionHolder:
     def _load(self, version: str) -> bool:
         try:
             started = time.perf_counter()
-            candidate = prepare_serving_model(self.store.load(version))
+            candidate = prepare_serving_model(self.store, version)
         except Exception as exc:  # noqa: BLE001 - a champion that cannot be loaded must not stop serving
             self._failed_version = version
             serving = self.current.version if self.current else "nothing"
@@ -120,11 +120,10 @@ class ChampionHolder:
         self.current = candidate  # the swap: one reference assignment, atomic for readers
         self._clear()
         logger.info(
-            "serving champion %s (was %s; loaded in %.2f s, %s scorer)",
+            "serving champion %s (was %s; loaded, compiled and checked against scikit-learn in %.2f s)",
             candidate.version,
             previous.version if previous else "none",
             time.perf_counter() - started,
-            "compiled" if candidate.compiled else "pipeline",
         )
         return True
 

@@ -12,6 +12,8 @@ from urllib.parse import parse_qs
 
 from pydantic import ValidationError
 
+from imdb_assets.model.training_data import describe as describe_training_data
+from imdb_assets.model.training_data import warning as training_data_warning
 from imdb_assets.serving.batch_predictor import ServingModel
 from imdb_assets.serving.genre_suggestions import with_suggestions
 from imdb_assets.serving.predictor import Prediction
@@ -115,7 +117,12 @@ def render_page(model: ServingModel | None, state: PageState, not_ready_reason: 
     if model:
         roc_auc = model.record.get("metrics", {}).get("roc_auc")
         quality = f" &middot; held-out ROC AUC {roc_auc:.3f}" if isinstance(roc_auc, float) else ""
-        about = f"Champion model {escape(model.version)}, trained {escape(str(model.record.get('trained_at', '?'))[:19])}{quality}."
+        about = (
+            f"Champion model {escape(model.version)}, trained {escape(str(model.record.get('trained_at', '?'))[:19])}"
+            f"{quality}, {escape(describe_training_data(model.record))}."
+        )
+        if warning := training_data_warning(model.record):
+            outcome = f'<section class="card problem" id="synthetic" role="note">{escape(warning[0].upper() + warning[1:])}.</section>' + outcome
     else:
         about = "No champion model loaded yet."
     return f"""<!doctype html>

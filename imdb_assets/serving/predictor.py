@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from imdb_assets.features.text import normalise_title, split_genres
 from imdb_assets.model.store import LoadedModel
+from imdb_assets.model.training_data import kind_of
 from imdb_assets.serving.genre_suggestions import suggestions_for
 from imdb_assets.serving.limits import MAX_GENRE_CHARS, MAX_GENRES, MAX_TITLE_CHARS
 
@@ -19,6 +20,7 @@ class Prediction:
     threshold: float
     unknown_genres: list[str]
     suggestions: dict[str, list[str]] = field(default_factory=dict)  # per unknown genre, the known ones it may mean
+    training_data: str = "unknown"  # what the model was trained on: synthetic, real or unknown (model/training_data.py)
 
 
 class InvalidInputError(ValueError):
@@ -47,8 +49,8 @@ def checked_genres(genres: Sequence[str] | str) -> list[str]:
 
 
 def pipeline_probability(pipeline, title_clean: str, genres: str) -> float:
-    """P(enjoy) of one normalised title and its comma-joined genres, through the fitted pipeline."""
-    import pandas as pd  # here, not at import: one-shot commands that score without the pipeline skip it
+    """P(enjoy) of one normalised title and its comma-joined genres, through the fitted pipeline (reference only)."""
+    import pandas as pd  # here, not at import: the serving paths never need it
 
     frame = pd.DataFrame({"title_clean": [title_clean], "genres": [genres]})
     return float(pipeline.predict_proba(frame)[0, 1])
@@ -67,10 +69,13 @@ def prediction_from(probability: float, version: str, record: dict, genre_list: 
         threshold=threshold,
         unknown_genres=unknown,
         suggestions=suggestions_for(unknown, known) if unknown else {},
+        training_data=kind_of(record),
     )
 
 
 def predict(model: LoadedModel, title: str, genres: list[str] | str) -> Prediction:
+    """The scikit-learn reference answer for one row (`pipeline.predict_proba`): what the tests hold the one
+    serving path, the compiled scorer (`fast_scorer.py`), to. Nothing in the product answers through it."""
     check_title(title)
     genre_list = checked_genres(genres)
     probability = pipeline_probability(model.pipeline, normalise_title(title), ",".join(genre_list))

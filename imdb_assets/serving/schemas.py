@@ -59,6 +59,9 @@ class PredictionOut(BaseModel):
         description="per unknown genre, the known genres it may be a misspelling of, closest first ([] when none is close)",
         examples=[{"Cmedy": ["Comedy"]}],
     )
+    training_data: Literal["synthetic", "real", "unknown"] = Field(
+        description="what the model was trained on; 'synthetic': its answers for real films are not meaningful"
+    )
 
 
 class ErrorOut(BaseModel):
@@ -85,3 +88,5 @@ class ModelOut(BaseModel):
     threshold: float
     known_genres: list[str]
     params: dict[str, Any]
+    training_data: dict[str, Any] = Field(description="the snapshot it was trained on: source, snapshot_date, kind")
+    trained_on: str = Field(description="the same in one line, with a warning when the data is synthetic")
