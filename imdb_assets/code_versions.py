@@ -15,11 +15,10 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 # Per asset, the package paths (files or folders, relative to imdb_assets/) whose source decides its content.
 RAW_TABLES_SOURCES = ("ingest/load.py", "ingest/tsv_reader.py", "contracts/duckdb_scan.py", "ingest/imdb_files.py", "contracts/raw_imdb.py", "contracts/sql_checks.py")
-MOVIES_CSV_SOURCES = ("dataset/validate.py", "dataset/checks.py", "dataset/profile.py", "contracts/movies.py", "contracts/checks.py", "contracts/duckdb_scan.py", "contracts/sql_checks.py")
+MOVIES_CSV_SOURCES = ("dataset/validate.py", "dataset/checks.py", "dataset/profile.py", "text_cleaning.py", "contracts/movies.py", "contracts/checks.py", "contracts/duckdb_scan.py", "contracts/sql_checks.py")
 MOVIES_DATASET_SOURCES = ("dataset/assets.py", "dataset/registry.py", "dataset/lineage.py", "dataset/profile.py")
-FEATURES_SOURCES = ("features", "contracts/features.py", "contracts/vocabulary.py")
-# The compiled scorer decides promotion (it scores the champion) and the reproduction check, so it counts too.
-MODEL_SOURCES = ("features/text.py", "features/prepare.py", "model", "serving/fast_scorer.py", "serving/text_analyzers.py")
+FEATURES_SOURCES = ("features", "text_cleaning.py", "contracts/features.py", "contracts/vocabulary.py")
+MODEL_SOURCES = ("text_cleaning.py", "features/prepare.py", "model")  # model/ holds the compiled scorer, which decides promotion too
 MONITORING_SOURCES = ("monitoring", "serving/prediction_log.py", "serving/prediction_log_store.py")
 
 

@@ -18,11 +18,11 @@ from imdb_assets.cli import main
 from imdb_assets.model import pipeline as model_pipeline
 from imdb_assets.model import serialization
 from imdb_assets.model.store import RECORD_FILE, CorruptModelError, LocalModelStore, ModelArtifactError
-from imdb_assets.serving import fast_scorer
-from imdb_assets.serving.fast_scorer import compile_artifact
+from imdb_assets.model import compiled_scorer
+from imdb_assets.model.compiled_scorer import compile_artifact
 from imdb_assets.serving.file_model import load_champion
 from imdb_assets.serving.predictor import predict
-from imdb_assets.serving.text_analyzers import TOKENIZERS, analyzer_for
+from imdb_assets.model.text_analyzers import TOKENIZERS, analyzer_for
 from imdb_assets.settings import LocalPaths
 from imdb_assets_tests.serving_fixtures import EDGE_CASES
 
@@ -193,7 +193,7 @@ def test_genre_tokenizers_are_the_models():
     for genres in ["", "Drama", "Action,Comedy,Drama", "Comedy,,Horror"]:
         assert TOKENIZERS["genre_tokens"](genres) == model_pipeline.genre_tokens(genres)
         assert TOKENIZERS["genre_pair_tokens"](genres) == model_pipeline.genre_pair_tokens(genres)
-    assert fast_scorer.FORMAT == serialization.FORMAT
+    assert compiled_scorer.FORMAT == serialization.FORMAT
 
 
 def _modules_loaded_by_predict(home: Path, prefixes: tuple[str, ...]) -> list[str]:

@@ -13,7 +13,7 @@ import pytest
 
 from imdb_assets.contracts.features import ARROW_STRING
 from imdb_assets.features.prepare import prepare_features
-from imdb_assets.features.text import normalise_title, normalise_titles, split_genres
+from imdb_assets.text_cleaning import normalise_title, normalise_titles, split_genres
 from imdb_assets.settings import BUNDLED_SAMPLE_DIR
 
 _READ_IMDB_TSV = {"sep": "\t", "quoting": csv.QUOTE_NONE, "na_values": ["\\N"], "keep_default_na": False, "dtype": str}

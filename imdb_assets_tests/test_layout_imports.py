@@ -100,6 +100,23 @@ def test_the_floor_imports_no_area(name: str):
     assert not wrong, f"{name} is on the floor and may import only the floor:\n" + "\n".join(wrong)
 
 
+AREA_MODULES = [name for name in MODULES if layer_of(name) == "area"]
+
+
+@pytest.mark.parametrize("name", AREA_MODULES)
+def test_an_area_imports_no_area_after_it_in_data_order(name: str):
+    # Data flows ingest -> ... -> serving -> monitoring; code may lean on what comes before it, never on
+    # what is built from its output (the model scores through its own scorer, serving uses the model's).
+    order = {area: index for index, area in enumerate(AREAS)}
+    mine = name.split(".")[1]
+    wrong = [
+        f"{MODULES[name].relative_to(PACKAGE_DIR.parent)}:{line} imports {module}"
+        for line, module in imported_modules(name)
+        if layer_of(module) == "area" and order[module.split(".")[1]] > order[mine]
+    ]
+    assert not wrong, f"{name} is in {mine}/ and imports an area after it:\n" + "\n".join(wrong)
+
+
 def environ_reads(name: str) -> list[tuple[int, str]]:
     """(line, expression) of each `os.environ`, `os.getenv`, `os.putenv` or `from os import environ|getenv`."""
     tree = ast.parse(MODULES[name].read_text())

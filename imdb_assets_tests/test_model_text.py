@@ -7,7 +7,7 @@ import pytest
 
 from imdb_assets.features import prepare, text
 from imdb_assets.features.prepare import split_buckets, validation_mask
-from imdb_assets.features.text import normalise_title, split_genres
+from imdb_assets.text_cleaning import normalise_title, split_genres
 
 
 @pytest.mark.parametrize(

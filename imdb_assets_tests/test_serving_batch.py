@@ -11,7 +11,7 @@ import pytest
 from imdb_assets.model import serialization
 from imdb_assets.model.store import LoadedModel, LocalModelStore, ModelArtifactError
 from imdb_assets.serving.batch_predictor import answer_batch, predict_batch, prepare_serving_model
-from imdb_assets.serving.fast_scorer import compile_artifact, compiled_from
+from imdb_assets.model.compiled_scorer import compile_artifact, compiled_from
 from imdb_assets.serving.predictor import InvalidInputError, predict
 from imdb_assets.settings import LocalPaths
 from imdb_assets_tests.serving_fixtures import EDGE_CASES

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from imdb_assets.contracts.movies import KEY_COLUMN, FilteredMovies, movie_columns
-from imdb_assets.features.text import normalise_titles, split_genres
+from imdb_assets.text_cleaning import normalise_titles, split_genres
 
 
 @dataclass(frozen=True)

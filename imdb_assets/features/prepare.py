@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from imdb_assets.contracts.features import ARROW_STRING, DEFAULT_RATING_THRESHOLD, with_rating_threshold
 from imdb_assets.contracts.movies import FilteredMovies
-from imdb_assets.features.text import normalise_titles, split_genres
+from imdb_assets.text_cleaning import normalise_titles, split_genres
 
 TEST_SHARE_PERCENT = 20
 # Validation (for model selection, calibration and the threshold) is carved from train by the same hash:

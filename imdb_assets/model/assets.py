@@ -70,7 +70,7 @@ from imdb_assets.model.train import TrainedModel, train_and_evaluate
 from imdb_assets.model.training_data import describe as describe_training_data
 from imdb_assets.model.training_data import training_data
 from imdb_assets.resources.warehouse import raw_table_name
-from imdb_assets.serving.fast_scorer import AGREEMENT_TOLERANCE, load_compiled
+from imdb_assets.model.compiled_scorer import AGREEMENT_TOLERANCE, load_compiled
 
 BASICS_FILE = "title.basics.tsv.gz"  # its ingest records the snapshot's source
 REPRODUCTION_CHECK = "artifact_reproduces_predictions"

@@ -43,7 +43,7 @@ class PromotionOutcome:
 def score_champion(store: ModelStore, test: pd.DataFrame) -> ChampionScore:
     """The champion's metrics on these test rows, with its own stored threshold, scored by the compiled
     scorer that serves it (checked against scikit-learn on probe rows as it is loaded)."""
-    from imdb_assets.serving.fast_scorer import load_compiled
+    from imdb_assets.model.compiled_scorer import load_compiled
 
     version = store.champion_version()
     if version is None:

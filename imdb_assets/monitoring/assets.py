@@ -29,7 +29,7 @@ from pydantic import Field
 from imdb_assets.code_versions import MONITORING_SOURCES, source_code_version
 from imdb_assets.contracts.features import DEFAULT_RATING_THRESHOLD
 from imdb_assets.dataset.version import DatasetVersion
-from imdb_assets.features.text import split_genres
+from imdb_assets.text_cleaning import split_genres
 from imdb_assets.model.store_resource import ModelStoreResource
 from imdb_assets.monitoring.outcomes import outcomes, ratings_of, snapshot_loads
 from imdb_assets.monitoring.plots import drift_png

@@ -1,7 +1,7 @@
 """Many predictions in one pass, equal to `predictor.predict` row by row (pure Python, no Dagster).
 
 `predictor.predict` is the scikit-learn reference for one row. The server answers batches with the one
-compiled scorer (`fast_scorer.py`), checked against scikit-learn when the champion is loaded
+compiled scorer (`model/compiled_scorer.py`), checked against scikit-learn when the champion is loaded
 (`prepare_serving_model`), and scores a whole batch with one call; the tests hold the two paths equal.
 """
 
@@ -11,10 +11,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from imdb_assets.features.text import normalise_title, split_genres
+from imdb_assets.text_cleaning import normalise_title, split_genres
 from imdb_assets.model.store import ModelStore
 from imdb_assets.model.training_data import kind_of
-from imdb_assets.serving.fast_scorer import CompiledModel, load_compiled
+from imdb_assets.model.compiled_scorer import CompiledModel, load_compiled
 from imdb_assets.serving.genre_suggestions import close_genres
 from imdb_assets.serving.predictor import InvalidInputError, Prediction
 

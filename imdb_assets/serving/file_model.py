@@ -1,7 +1,7 @@
 """The champion for one-shot answers (`imdb-assets predict`): compiled from its file, numpy only.
 
 `imdb-assets predict` asks one question and exits, and importing scikit-learn alone takes over a
-second. The champion is scored by the one compiled scorer (`fast_scorer.py`) that promotion and the
+second. The champion is scored by the one compiled scorer (`model/compiled_scorer.py`) that promotion and the
 server use too, built from the model file without scikit-learn, pandas or scipy. The file is read
 through the store (`read_artifact`), so its name, folder and checksum are checked as for a full load,
 and any problem there is the store's one-line error. The comparison with scikit-learn at load is left to
@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from imdb_assets.features.text import normalise_title
+from imdb_assets.text_cleaning import normalise_title
 from imdb_assets.model.store import ModelStore
-from imdb_assets.serving.fast_scorer import CompiledModel, load_compiled
+from imdb_assets.model.compiled_scorer import CompiledModel, load_compiled
 from imdb_assets.serving.predictor import Prediction, check_title, checked_genres, prediction_from
 
 

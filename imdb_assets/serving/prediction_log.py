@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
-from imdb_assets.features.text import split_genres
+from imdb_assets.text_cleaning import split_genres
 from imdb_assets.serving.prediction_log_store import PredictionLogStore
 
 logger = logging.getLogger(__name__)

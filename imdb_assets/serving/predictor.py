@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from imdb_assets.features.text import normalise_title, split_genres
+from imdb_assets.text_cleaning import normalise_title, split_genres
 from imdb_assets.model.store import LoadedModel
 from imdb_assets.model.training_data import kind_of
 from imdb_assets.serving.genre_suggestions import suggestions_for
@@ -75,7 +75,7 @@ def prediction_from(probability: float, version: str, record: dict, genre_list: 
 
 def predict(model: LoadedModel, title: str, genres: list[str] | str) -> Prediction:
     """The scikit-learn reference answer for one row (`pipeline.predict_proba`): what the tests hold the one
-    serving path, the compiled scorer (`fast_scorer.py`), to. Nothing in the product answers through it."""
+    serving path, the compiled scorer (`model/compiled_scorer.py`), to. Nothing in the product answers through it."""
     check_title(title)
     genre_list = checked_genres(genres)
     probability = pipeline_probability(model.pipeline, normalise_title(title), ",".join(genre_list))

@@ -29,7 +29,7 @@ from itertools import chain
 import numpy as np
 
 from imdb_assets.model.store import ARTIFACT_READ_ERRORS, LoadedModel, ModelArtifactError, ModelStore
-from imdb_assets.serving.text_analyzers import TOKENIZERS, Analyzer, analyzer_for
+from imdb_assets.model.text_analyzers import TOKENIZERS, Analyzer, analyzer_for
 
 FORMAT = "imdb-assets-linear-text-model/1"  # serialization.FORMAT, the one format this reader knows
 FEATURE_COLUMNS = ("title_clean", "genres")
