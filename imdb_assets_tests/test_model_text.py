@@ -5,7 +5,8 @@ import hashlib
 import pandas as pd
 import pytest
 
-from imdb_assets.features import prepare, text
+from imdb_assets import text_cleaning as text
+from imdb_assets.features import prepare
 from imdb_assets.features.prepare import split_buckets, validation_mask
 from imdb_assets.text_cleaning import normalise_title, split_genres
 

@@ -90,7 +90,15 @@ def _print_summary(summary: dict, location: str) -> None:
     for alert in alerts:
         print(f"ALERT: {alert}")
     if not alerts:
-        print("no alerts")
+        from imdb_assets.monitoring.statistics import DriftThresholds, LiveThresholds
+
+        # Small samples are not judged: say so, or "no alerts" would read as "all is well".
+        unjudged = []
+        if summary["predictions"] < DriftThresholds.min_rows:
+            unjudged.append(f"drift is judged from {DriftThresholds.min_rows} served predictions")
+        if live["rows_with_outcome"] < LiveThresholds.min_rows:
+            unjudged.append(f"live performance from {LiveThresholds.min_rows} with an outcome")
+        print("no alerts" + (f" ({' and '.join(unjudged)}; too few yet)" if unjudged else ""))
 
 
 def _cmd_monitor(args: argparse.Namespace) -> int:

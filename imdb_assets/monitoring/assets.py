@@ -134,7 +134,7 @@ def _test_probabilities(store, champion_version: str, test: pd.DataFrame) -> lis
     if champion_version is None or test.empty:
         return []
     sample = test.sample(n=min(len(test), MAX_REFERENCE_TEST_ROWS), random_state=0) if len(test) > MAX_REFERENCE_TEST_ROWS else test
-    model = prepare_serving_model(store.load(champion_version))
+    model = prepare_serving_model(store, champion_version)
     rows = list(zip(sample["title"].astype(str), sample["genres"].astype(str)))
     return [prediction.probability for prediction in predict_batch(model, rows)]
 
