@@ -95,7 +95,8 @@ def test_predict_rejects_an_empty_title(built_home: Path, monkeypatch, capsys):
     assert "title is empty" in capsys.readouterr().err
 
 
-STEPS = ("raw_imdb_tables", "imdb_dbt_models", "movies_csv", "movies_dataset", "movie_features", "enjoyment_model")
+# (raw_snapshot_retention runs beside movies_csv: both need only the dbt model)
+STEPS = ("raw_imdb_tables", "imdb_dbt_models", "movies_csv", "raw_snapshot_retention", "movies_dataset", "movie_features", "enjoyment_model")
 
 
 def test_a_second_run_of_the_same_snapshot_keeps_every_version_and_prints_a_line_per_step(home_copy: Path):
