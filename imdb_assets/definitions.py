@@ -17,7 +17,7 @@ from imdb_assets.ingest import retention_asset
 from imdb_assets.model import assets as model_assets
 from imdb_assets.monitoring import assets as monitoring_assets
 from imdb_assets.settings import current_env
-from imdb_assets.step_progress import plain_console_logger, step_progress_logger
+from imdb_assets.step_progress import plain_console_logger, silent_logger
 from imdb_assets.transform import assets as transform_assets
 
 AREA_MODULES = [ingest_assets, retention_asset, transform_assets, dataset_assets, feature_assets, model_assets, monitoring_assets]
@@ -34,12 +34,8 @@ def build_definitions(env: str | None = None, source: str | None = None, quiet_d
         sensors=SENSORS,
         schedules=SCHEDULES,
         resources=resources_for_env(env, source, quiet_dbt=quiet_dbt),
-        # Dagster's console logger by default; `imdb-assets run` selects `progress` (a line per step).
-        loggers={
-            "console": colored_console_logger,
-            "plain_console": plain_console_logger,
-            "progress": step_progress_logger,
-        },
+        # Dagster's console logger by default; `imdb-assets run --verbose` into a pipe selects plain_console.
+        loggers={"console": colored_console_logger, "plain_console": plain_console_logger, "silent": silent_logger},
         # The local DuckDB file allows one writer: run steps one after another in one process.
         executor=in_process_executor if env == "local" else None,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import sys
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,7 +16,7 @@ from imdb_assets.errors import DataError, error_text, one_line, user_error_of
 from imdb_assets.partitions import check_snapshot_date, register_snapshot_dates
 from imdb_assets.run_recovery import cli_process_tags, fail_runs_of_ended_processes
 from imdb_assets.scratch import remove_stale_scratch
-from imdb_assets.step_progress import write_missing_step_lines
+from imdb_assets.step_progress import StepProgress
 
 RAW_AND_DBT = ("raw_title_basics", "raw_title_ratings", "filtered_movies_incremental")
 DOWNSTREAM = ("movies_csv", "movies_dataset", "movie_features", "enjoyment_model")
@@ -49,8 +51,8 @@ def _failure_message(result) -> str:
 
 
 def _run_config(verbose: bool) -> dict:
-    # A line per step always; Dagster's own event log only when asked for.
-    loggers = {"progress": {}}
+    # Dagster's own event log only when asked for (the line per step is StepProgress's).
+    loggers = {"silent": {}}
     if verbose:  # colour codes only for a terminal
         loggers["console" if sys.stderr.isatty() else "plain_console"] = {"config": {"log_level": "DEBUG"}}
     return {"loggers": loggers}
@@ -92,14 +94,16 @@ def run_pipeline(
     if dataset_version:
         return _run_on_dataset_version(dataset_version, instance, defs, verbose)
     register_snapshot_dates(instance, [partition_key])
-    result = defs.resolve_job_def(snapshot_pipeline_job.name).execute_in_process(
-        instance=instance,
-        partition_key=partition_key,
-        run_config=_run_config(verbose),
-        tags=cli_process_tags(),
-        raise_on_error=False,
-    )
-    write_missing_step_lines(instance, result.run_id)
+    run_id = str(uuid.uuid4())  # a Dagster run id, known before the run starts
+    with StepProgress(instance, run_id):
+        result = defs.resolve_job_def(snapshot_pipeline_job.name).execute_in_process(
+            instance=instance,
+            partition_key=partition_key,
+            run_config=_run_config(verbose),
+            tags=cli_process_tags(),
+            raise_on_error=False,
+            run_id=run_id,
+        )
     if not result.success:
         raise DataError(_failure_message(result))
     return summarize(snapshot_date, instance, run_id=result.run_id)
@@ -110,10 +114,11 @@ def _run_on_dataset_version(dataset_version: str, instance: DagsterInstance, def
 
     record = defs.resources["dataset_repository"].registry(MOVIES_CSV_PATH).find(dataset_version)
     run_config = {**_run_config(verbose), "ops": {"movies_dataset": {"config": {"version": record.md5}}}}
-    result = defs.resolve_job_def(retrain_on_dataset_job.name).execute_in_process(
-        instance=instance, run_config=run_config, tags=cli_process_tags(), raise_on_error=False
-    )
-    write_missing_step_lines(instance, result.run_id)
+    run_id = str(uuid.uuid4())  # a Dagster run id, known before the run starts
+    with StepProgress(instance, run_id):
+        result = defs.resolve_job_def(retrain_on_dataset_job.name).execute_in_process(
+            instance=instance, run_config=run_config, tags=cli_process_tags(), raise_on_error=False, run_id=run_id
+        )
     if not result.success:
         raise DataError(_failure_message(result))
     return summarize(date.fromisoformat(record.snapshot_date), instance, run_id=result.run_id)

@@ -1,67 +1,24 @@
-"""One line per step of a run on the terminal: the Dagster logger behind `imdb-assets run`'s progress.
+"""One line per step of a run on the terminal: what `imdb-assets run` (and `monitor`) show while they work.
 
 Dagster's console logger prints every event (and a failed step's whole traceback); a person running the
-pipeline wants to see which step is running and how long each took. This logger listens to the step
-events only: on a terminal a step's line appears when it starts and is completed in place when it ends;
+pipeline wants to see which step is running and how long each took. The lines are read from the run's
+own event log, the record Dagster keeps of every step, by a thread that polls it while the run executes
+in-process: so no step is ever left without its line and the lines come in the order the steps finished.
+(A Dagster logger receiving the step events was tried first; now and then it did not get the last step's
+events.) On a terminal a step's line appears when it starts and is completed in place when it ends;
 elsewhere (a pipe, a CI log) only the finished line is written, so the output stays one line per step.
-It is active only in runs whose config names it (`{"loggers": {"progress": {}}}`).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-import time
+import threading
 
-from dagster import DagsterEventType, Field, logger
+from dagster import DagsterEventType, DagsterInstance, Field, logger
 
-_STARTED, _ENDED = DagsterEventType.STEP_START.value, (DagsterEventType.STEP_SUCCESS.value, DagsterEventType.STEP_FAILURE.value)
-
-
-class StepProgressHandler(logging.Handler):
-    """Writes a line per step to `stream`: `  ok  movies_csv  0.4 s` (or `FAILED ... : first error line`)."""
-
-    def __init__(self, stream=None) -> None:
-        super().__init__(logging.DEBUG)
-        self.stream = stream or sys.stderr
-        self.started_at: dict[str, float] = {}
-        self.open_line = False
-
-    def _interactive(self) -> bool:
-        return bool(getattr(self.stream, "isatty", lambda: False)())
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self._emit(record)
-        except Exception:  # noqa: BLE001 - a progress line must never fail the run it reports on
-            self.handleError(record)
-
-    def _emit(self, record: logging.LogRecord) -> None:
-        event = getattr(record, "dagster_event", None)
-        if event is None or not event.step_key:
-            return
-        kind = event.event_type_value
-        if kind == _STARTED:
-            self.started_at[event.step_key] = time.monotonic()
-            if self._interactive():
-                self.stream.write(f"  ..  {event.step_key}")
-                self.stream.flush()
-                self.open_line = True
-        elif kind in _ENDED:
-            seconds = time.monotonic() - self.started_at.pop(event.step_key, time.monotonic())
-            run_id = (getattr(record, "dagster_meta", None) or {}).get("run_id", "")
-            self._write_end(run_id, event, kind, seconds)
-
-    def _write_end(self, run_id: str, event, kind: str, seconds: float) -> None:
-        prefix = "\r\033[K" if self.open_line and self._interactive() else ""
-        self.open_line = False
-        self.stream.write(prefix + step_line(event.step_key, kind == DagsterEventType.STEP_SUCCESS.value, seconds) + "\n")
-        self.stream.flush()
-        ENDED_STEPS.add((run_id, event.step_key))
-
-
-# (run id, step) of every finished step a line was written for, in this process.
-ENDED_STEPS: set[tuple[str, str]] = set()
+_STEP_EVENTS = {DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE}
+POLL_SECONDS = 0.2
 
 
 def step_line(step_key: str, succeeded: bool, seconds: float) -> str:
@@ -71,28 +28,77 @@ def step_line(step_key: str, succeeded: bool, seconds: float) -> str:
     return f"  FAILED  {step_key:<22} {seconds:6.1f} s"
 
 
-def write_missing_step_lines(instance, run_id: str, stream=None) -> None:
-    """Lines for the finished steps of `run_id` the logger did not get to write, from the run's step stats.
+class StepProgress:
+    """`with StepProgress(instance, run_id): job.execute_in_process(..., run_id=run_id)` writes a line
+    per step of that run to `stream` (stderr): `  ok  movies_csv  0.4 s` or `  FAILED  movies_csv ...`."""
 
-    Dagster hands step events to a run's loggers through two log managers (orchestration and
-    execution); now and then the last step's events do not reach this logger. The event log has them."""
-    stream = stream or sys.stderr
-    for stats in instance.get_run_step_stats(run_id):
-        if (run_id, stats.step_key) in ENDED_STEPS or stats.end_time is None or stats.start_time is None:
-            continue
-        succeeded = stats.status is not None and stats.status.value == "SUCCESS"
-        stream.write(step_line(stats.step_key, succeeded, stats.end_time - stats.start_time) + "\n")
-        ENDED_STEPS.add((run_id, stats.step_key))
-    stream.flush()
+    def __init__(self, instance: DagsterInstance, run_id: str, stream=None, poll_seconds: float = POLL_SECONDS):
+        self.instance = instance
+        self.run_id = run_id
+        self.stream = stream or sys.stderr
+        self.poll_seconds = poll_seconds
+        # Asked now: while a step runs, Dagster's log capture points the process's stderr elsewhere.
+        self.interactive = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._cursor: str | None = None
+        self._started_at: dict[str, float] = {}
+        self._open_line = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll_until_stopped, name="step-progress", daemon=True)
+
+    def __enter__(self) -> StepProgress:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._write_new_events()  # whatever the run recorded after the last poll
+        if self._open_line:
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def _poll_until_stopped(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            self._write_new_events()
+
+    def _write_new_events(self) -> None:
+        try:
+            connection = self.instance.get_records_for_run(self.run_id, cursor=self._cursor, of_type=_STEP_EVENTS)
+        except Exception:  # noqa: BLE001 - a progress line must never fail the run it reports on
+            return
+        self._cursor = connection.cursor
+        for record in connection.records:
+            entry = record.event_log_entry
+            event = entry.dagster_event
+            if event is None or not event.step_key:
+                continue
+            if event.event_type == DagsterEventType.STEP_START:
+                self._started_at[event.step_key] = entry.timestamp
+                if self.interactive:
+                    self._end_open_line()
+                    self.stream.write(f"  ..  {event.step_key}")
+                    self._open_line = True
+            else:
+                seconds = entry.timestamp - self._started_at.pop(event.step_key, entry.timestamp)
+                prefix = "\r\033[K" if self._open_line and self.interactive else ""
+                self._open_line = False
+                succeeded = event.event_type == DagsterEventType.STEP_SUCCESS
+                self.stream.write(prefix + step_line(event.step_key, succeeded, seconds) + "\n")
+        self.stream.flush()
+
+    def _end_open_line(self) -> None:
+        if self._open_line:  # another step started before the open one ended (not with the in-process executor)
+            self.stream.write("\n")
+            self._open_line = False
 
 
-@logger(description="One line per step on stderr (what `imdb-assets run` shows).")
-def step_progress_logger(_init_context) -> logging.Logger:
-    progress = logging.getLogger("imdb_assets.step_progress")
-    progress.handlers = [StepProgressHandler()]
-    progress.setLevel(logging.DEBUG)
-    progress.propagate = False
-    return progress
+@logger(description="No output: the run's events go only to its event log (where StepProgress reads them).")
+def silent_logger(_init_context) -> logging.Logger:
+    # A run whose config names no logger gets Dagster's console logger: this one takes its place.
+    silent = logging.getLogger("imdb_assets.silent")
+    silent.handlers = [logging.NullHandler()]
+    silent.propagate = False
+    return silent
 
 
 @logger(

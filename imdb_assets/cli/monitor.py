@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import argparse
 import contextlib
 import json
@@ -52,11 +54,14 @@ def run_monitoring(instance) -> dict[str, dict]:
     from imdb_assets.definitions import build_definitions
     from imdb_assets.errors import DataError
     from imdb_assets.pipeline_run import _failure_message
+    from imdb_assets.step_progress import StepProgress
 
     defs = build_definitions()
-    result = defs.resolve_job_def(monitoring_job.name).execute_in_process(
-        instance=instance, run_config={"loggers": {"progress": {}}}, raise_on_error=False
-    )
+    run_id = str(uuid.uuid4())  # a Dagster run id, known before the run starts
+    with StepProgress(instance, run_id):
+        result = defs.resolve_job_def(monitoring_job.name).execute_in_process(
+            instance=instance, run_config={"loggers": {"silent": {}}}, raise_on_error=False, run_id=run_id
+        )
     if not result.success:
         raise DataError(f"monitoring failed: {_failure_message(result)}")
     found = {}
