@@ -117,16 +117,7 @@ def user_dagster_home() -> Path | None:
 
 def whole_seconds(name: str, default: int) -> int:
     """A positive number of seconds from variable `name` (unset or empty: `default`)."""
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(f"{name}={text!r} is not a whole number of seconds") from None
-    if value < 1:
-        raise ValueError(f"{name}={value} must be at least 1 second")
-    return value
+    return whole_number(name, default, unit="second")
 
 
 DEFAULT_RAW_SNAPSHOTS_KEPT = 7
@@ -138,17 +129,18 @@ def raw_snapshots_kept() -> int:
     return whole_number("IMDB_ASSETS_RAW_SNAPSHOTS_KEPT", DEFAULT_RAW_SNAPSHOTS_KEPT)
 
 
-def whole_number(name: str, default: int, minimum: int = 1) -> int:
-    """A whole number of at least `minimum` from variable `name` (unset or empty: `default`)."""
+def whole_number(name: str, default: int, minimum: int = 1, unit: str = "") -> int:
+    """A whole number (of `unit`s) of at least `minimum` from variable `name` (unset or empty: `default`)."""
     text = os.environ.get(name, "").strip()
     if not text:
         return default
     try:
         value = int(text)
     except ValueError:
-        raise ValueError(f"{name}={text!r} is not a whole number") from None
+        raise ValueError(f"{name}={text!r} is not a whole number{f' of {unit}s' if unit else ''}") from None
     if value < minimum:
-        raise ValueError(f"{name}={value} must be at least {minimum}")
+        units = f" {unit}{'s' if minimum != 1 else ''}" if unit else ""
+        raise ValueError(f"{name}={value} must be at least {minimum}{units}")
     return value
 
 
