@@ -110,7 +110,7 @@ def test_a_model_trained_on_real_files_says_so_and_gives_no_warning(home_copy: P
     assert code == 0 and err == ""
     answer = json.loads(out)
     assert answer["training_data"] == "real"
-    assert answer["trained_on"] == "trained on IMDb-format data: snapshot 2026-11-01 from /data/imdb/title.basics.tsv.gz"
+    assert answer["trained_on"] == "trained on IMDb-format data: snapshot 2026-11-01 from the folder 'imdb'"
 
 
 @pytest.fixture(scope="module")

@@ -53,7 +53,7 @@ def describe(record: dict) -> str:
     kind = kind_of(record)
     if kind == "unknown":
         return "trained on data of unknown origin (recorded before the training source was)"
-    where = "the bundled synthetic sample" if _is_bundled(data.get("source")) else data.get("source")
+    where = public_source(data.get("source"))
     label = "synthetic" if kind == "synthetic" else "IMDb-format"
     return f"trained on {label} data: snapshot {data.get('snapshot_date') or '?'} from {where}"
 
@@ -63,6 +63,25 @@ def warning(record: dict) -> str | None:
     if kind_of(record) != "synthetic":
         return None
     return f"this model was {describe(record)}: its answers for real films are not meaningful; {HOW_TO_TRAIN_ON_IMDB}"
+
+
+def public_source(source: str | None) -> str:
+    """The source as it may be shown to anyone: a URL as it is, a local folder by its name only (the
+    server never shows a path of its machine; the record keeps the whole path for `model show`)."""
+    if _is_bundled(source):
+        return "the bundled synthetic sample"
+    folder = _folder_of(source or "")
+    if folder is None:
+        return source or "?"
+    return f"the folder {folder.name!r}"
+
+
+def public_training_data(record: dict) -> dict:
+    """The record's `training_data` with its source in `public_source`'s words."""
+    data = dict(record.get("training_data") or {"kind": "unknown"})
+    if "source" in data:
+        data["source"] = public_source(data["source"])
+    return data
 
 
 def _is_bundled(source: str | None) -> bool:

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from imdb_assets.errors import one_line
 from imdb_assets.model.store import LocalModelStore, ModelStore
 from imdb_assets.model.training_data import describe as describe_training_data
+from imdb_assets.model.training_data import public_training_data
 from imdb_assets.model.training_data import warning as training_data_warning
 from imdb_assets.serving.batch_predictor import ServingModel, answer_batch, predict_batch
 from imdb_assets.serving.docs import add_offline_docs
@@ -216,7 +217,7 @@ def create_app(
                 "threshold": model.threshold,
                 "known_genres": list(model.known_genres),
                 "params": record.get("params", {}),
-                "training_data": record.get("training_data") or {"kind": "unknown"},
+                "training_data": public_training_data(record),
                 "trained_on": training_data_warning(record) or describe_training_data(record),
             }
         )
