@@ -11,16 +11,14 @@ collected version is recorded in `<file>.collected.jsonl` beside it (imdb_assets
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
 from imdb_assets.dataset.collected import CollectedVersion, collected_path
 from imdb_assets.dataset.registry import VersionRecord
-from imdb_assets.dataset.repository import DatasetRepository
+from imdb_assets.dataset.repository import DatasetRepository, dvc_info_muted
 from imdb_assets.files import atomic_write_text
 
 
@@ -57,18 +55,6 @@ def plan_dataset_retention(
     return DatasetRetention(kept=kept, collect=collect, already_collected=sorted(collected & set(by_md5)))
 
 
-@contextlib.contextmanager
-def _dvc_gc_lines_muted() -> Iterator[None]:
-    # `dvc gc` logs a line per cache ("Removed 3 objects..."); we print what was freed ourselves.
-    gc_logger = logging.getLogger("dvc.repo.gc")
-    level = gc_logger.level
-    gc_logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        gc_logger.setLevel(level)
-
-
 def collect_versions(repository: DatasetRepository, relative_path: str, plan: DatasetRetention) -> list[CollectedVersion]:
     """Remove the pointers of `plan.collect` and run DVC's gc over the workspace, cache and remote.
     Returns what was collected (also appended to the collected log). Idempotent: a rerun finds nothing."""
@@ -82,7 +68,7 @@ def collect_versions(repository: DatasetRepository, relative_path: str, plan: Da
         collected.append(CollectedVersion(record.md5, record.size, record.snapshot_date, in_cache, on_remote, now))
     if not plan.collect:
         return []
-    with _dvc_gc_lines_muted():
+    with dvc_info_muted("dvc.repo.gc"):  # we print what was freed ourselves
         repository.collect_unreferenced()
     registry_path = repository.registry(relative_path).path
     log = collected_path(registry_path)

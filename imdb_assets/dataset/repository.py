@@ -31,15 +31,16 @@ VERSIONS_DIR = "versions"  # one DVC pointer file per published version
 
 
 @contextlib.contextmanager
-def _dvc_init_message_muted() -> Iterator[None]:
-    """DVC logs one INFO line (and a blank one) when it creates a repository; keep its warnings."""
-    init_logger = logging.getLogger("dvc.repo.init")
-    level = init_logger.level
-    init_logger.setLevel(logging.WARNING)
+def dvc_info_muted(logger_name: str) -> Iterator[None]:
+    """Keep only the warnings of one of DVC's loggers for a while: its INFO lines (e.g. "Initialized DVC
+    repository.", "Removed 3 objects") say nothing to a user here, who is told what happened by us."""
+    dvc_logger = logging.getLogger(logger_name)
+    level = dvc_logger.level
+    dvc_logger.setLevel(logging.WARNING)
     try:
         yield
     finally:
-        init_logger.setLevel(level)
+        dvc_logger.setLevel(level)
 
 
 class DatasetPushError(RuntimeError):
@@ -164,7 +165,7 @@ class DatasetRepository(ConfigurableResource):
             if (repo_dir / ".dvc").is_dir():
                 repo = Repo(str(repo_dir))
             else:
-                with _dvc_init_message_muted():  # "Initialized DVC repository." says nothing to a user here
+                with dvc_info_muted("dvc.repo.init"):  # "Initialized DVC repository." says nothing to a user here
                     repo = Repo.init(str(repo_dir), no_scm=True)
                 _private_site_cache(repo_dir)  # init made it 0777: no folder of it could exist before
             try:
