@@ -18,7 +18,8 @@ from datetime import datetime, timezone
 
 from imdb_assets.dataset.collected import CollectedVersion, collected_path
 from imdb_assets.dataset.registry import VersionRecord
-from imdb_assets.dataset.repository import DatasetRepository, dvc_info_muted
+from imdb_assets.dataset.dvc_logging import dvc_lines_muted
+from imdb_assets.dataset.repository import DatasetRepository
 from imdb_assets.files import atomic_write_text
 
 
@@ -68,7 +69,7 @@ def collect_versions(repository: DatasetRepository, relative_path: str, plan: Da
         collected.append(CollectedVersion(record.md5, record.size, record.snapshot_date, in_cache, on_remote, now))
     if not plan.collect:
         return []
-    with dvc_info_muted("dvc.repo.gc"):  # we print what was freed ourselves
+    with dvc_lines_muted("dvc.repo.gc"):  # we print what was freed ourselves
         repository.collect_unreferenced()
     registry_path = repository.registry(relative_path).path
     log = collected_path(registry_path)

@@ -20,6 +20,7 @@ import yaml
 from dagster import ConfigurableResource
 from pydantic import Field
 
+from imdb_assets.dataset.dvc_logging import dvc_lines_muted, route_dvc_logs
 from imdb_assets.dataset.registry import MD5_PATTERN, VersionRecord, VersionRegistry
 from imdb_assets.dataset.version import DatasetVersion
 from imdb_assets.fault_injection import crash_point
@@ -28,19 +29,6 @@ from imdb_assets.resources.lake import file_md5
 
 STAGING_DIR = ".staging"  # candidate files waiting for their checks; ignored by DVC
 VERSIONS_DIR = "versions"  # one DVC pointer file per published version
-
-
-@contextlib.contextmanager
-def dvc_info_muted(logger_name: str) -> Iterator[None]:
-    """Keep only the warnings of one of DVC's loggers for a while: its INFO lines (e.g. "Initialized DVC
-    repository.", "Removed 3 objects") say nothing to a user here, who is told what happened by us."""
-    dvc_logger = logging.getLogger(logger_name)
-    level = dvc_logger.level
-    dvc_logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        dvc_logger.setLevel(level)
 
 
 class DatasetPushError(RuntimeError):
@@ -156,6 +144,7 @@ class DatasetRepository(ConfigurableResource):
         """The DVC repository, created on first use, with this resource's remote as the default.
 
         DVC prints progress to stdout: keep it on stderr so command output (e.g. JSON) stays clean."""
+        route_dvc_logs()
         from dvc.repo import Repo
 
         repo_dir = Path(self.repo_dir).resolve()
@@ -165,7 +154,7 @@ class DatasetRepository(ConfigurableResource):
             if (repo_dir / ".dvc").is_dir():
                 repo = Repo(str(repo_dir))
             else:
-                with dvc_info_muted("dvc.repo.init"):  # "Initialized DVC repository." says nothing to a user here
+                with dvc_lines_muted("dvc.repo.init"):  # "Initialized DVC repository." says nothing to a user here
                     repo = Repo.init(str(repo_dir), no_scm=True)
                 _private_site_cache(repo_dir)  # init made it 0777: no folder of it could exist before
             try:
@@ -313,7 +302,8 @@ class DatasetRepository(ConfigurableResource):
         """`dvc fetch` one version from the remote into the cache (nothing else is touched)."""
         known = self.version_pointer(relative_path, md5).exists()
         pointer = self._ensure_pointer(relative_path, md5)
-        with self._repo() as repo:
+        # DVC's "Some of the cache files do not exist ..." warning: the caller says it in one line of its own.
+        with self._repo() as repo, dvc_lines_muted("dvc_data.index.fetch", below=logging.ERROR):
             repo.fetch(targets=[str(pointer)], remote=self.remote_name)
         if not known and not self.cache_path(md5).exists():
             pointer.unlink()  # no such version anywhere: leave no pointer to it behind
